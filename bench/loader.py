@@ -1,0 +1,128 @@
+"""Loading speed: the fastai "Image sequences" tutorial's data pipeline vs `ucf_seq.data`, on the same clips.
+
+Run from the repository root: `python bench/loader.py` (`--help` for options). It writes a UCF101-like sample
+(clips of 150-190 frames), extracts it three times with `ucf_seq.frames` (full size for the tutorial, short side
+64 and 128 for `ucf_seq`), checks that both pipelines give the same frames, and prints clips/s as a markdown table.
+"""
+import sys, time, statistics, warnings
+warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark this checkout's ucf_seq
+import torch
+from fastcore.script import call_parse
+from fastai.vision.all import *
+from ucf_seq.synth import make_ucf101_sample
+from ucf_seq.frames import videos2frames  # also patches `Path.ls_sorted`, which the tutorial's code needs
+from ucf_seq.data import get_action_dataloaders, get_instances
+
+# ---- The tutorial's pipeline, copied from its "Data pipeline" section --------------------------------------
+# Only change: `Path.ls_sorted` is `ucf_seq.frames`'s, which skips the hidden `.frames.json` that `ucf_seq.frames`
+# writes in each clip folder (the tutorial's version would try `int('.frames')`); it lists and sorts the folder
+# on every call, as the tutorial's does.
+
+class ImageTuple(fastuple):
+    "A tuple of PILImages"
+    def show(self, ctx=None, **kwargs):
+        n = len(self)
+        img0, img1, img2 = self[0], self[n//2], self[n-1]
+        if not isinstance(img1, Tensor):
+            t0, t1, t2 = tensor(img0), tensor(img1), tensor(img2)
+            t0, t1, t2 = t0.permute(2,0,1), t1.permute(2,0,1), t2.permute(2,0,1)
+        else: t0, t1, t2 = img0, img1, img2
+        return show_image(torch.cat([t0, t1, t2], dim=2), ctx=ctx, **kwargs)
+
+class ImageTupleTfm(Transform):
+    "A wrapper to hold the data on path format"
+    def __init__(self, seq_len=20): store_attr()
+    def encodes(self, path: Path):
+        "Get a list of images files for folder path"
+        frames = path.ls_sorted()
+        n_frames = len(frames)
+        s = slice(0, min(self.seq_len, n_frames))
+        return ImageTuple(tuple(PILImage.create(f) for f in frames[s]))
+
+def tutorial_get_action_dataloaders(files, bs=8, image_size=64, seq_len=20, val_idxs=None, **kwargs):
+    "Create a dataloader with `val_idxs` splits"
+    splits = RandomSplitter()(files) if val_idxs is None else IndexSplitter(val_idxs)(files)
+    itfm = ImageTupleTfm(seq_len=seq_len)
+    ds = Datasets(files, tfms=[[itfm], [parent_label, Categorize]], splits=splits)
+    dls = ds.dataloaders(bs=bs, after_item=[Resize(image_size), ToTensor],
+                         after_batch=[IntToFloatTensor, Normalize.from_stats(*imagenet_stats)], drop_last=True, **kwargs)
+    return dls
+
+# ---- Measuring ------------------------------------------------------------------------------------------------
+
+def clips_per_s(dl, min_time:float, clock=time.process_time) -> float:
+    "Clips per second of `clock` over whole passes of `dl`, repeated for at least `min_time` seconds."
+    n, start = 0, clock()
+    while True:
+        for xb, yb in dl: n += len(yb)
+        if (dt := clock() - start) >= min_time: return n/dt
+
+def as_clips(xb) -> torch.Tensor:
+    "A batch as one (B, T, C, H, W) tensor: the tutorial's is a tuple of T (B, C, H, W) tensors."
+    return torch.stack(list(xb), dim=1) if isinstance(xb, (tuple, list)) else xb.as_subclass(torch.Tensor)
+
+def frames_bytes(root:Path) -> float:
+    "Mean size of a frame file under `root`, in bytes."
+    fs = list(Path(root).rglob('*.jpg'))
+    return sum(f.stat().st_size for f in fs)/len(fs)
+
+@call_parse
+def main(
+    dest:str='/tmp/ucf_seq_bench', # Folder for the sample clips and their frames (reused if there)
+    groups:str='1,8,22', # Groups of the sample (4 classes, 2 clips per group)
+    bs:int=16, # Batch size
+    num_workers:int=0, # DataLoader workers, the same for both pipelines (0: this process)
+    threads:int=1, # torch threads in this process (fastai's workers use 1)
+    min_time:float=1.0, # Seconds per measurement, at least
+    reps:int=3, # Measurements per pipeline, interleaved; the table shows medians
+    wall:bool=False, # Time with the wall clock; default this process's CPU time (steady on a shared machine; wall with workers)
+):
+    "Time the tutorial's loader against `ucf_seq.data` on the same clips and print a markdown table."
+    torch.set_num_threads(threads)
+    clock = time.perf_counter if wall or num_workers else time.process_time
+    dest = Path(dest)
+    root = make_ucf101_sample(dest, groups=tuple(int(g) for g in groups.split(',')), clips_per_group=(2, 2), n_frames=(150, 190))
+    trees = {s: dest/f'frames-{s or "full"}' for s in (None, 64, 128)}
+    for s, t in trees.items(): videos2frames(root/'UCF101', t, size=s, n_workers=2, progress=False)
+    items = {s: get_instances(t) for s, t in trees.items()}
+    assert all([o.relative_to(trees[s]) for o in items[s]] == [o.relative_to(trees[None]) for o in items[None]] for s in trees)
+    # validation: every clip but the first of each class (the tutorial's `Categorize` takes its classes from the training set)
+    n, val = len(items[None]), [i for i, o in enumerate(items[None]) if i and o.parent == items[None][i-1].parent]
+    lens = [len(o.ls_sorted()) for o in items[None]]
+    print(f"{n} clips of {min(lens)}-{max(lens)} frames (320x240); mean frame file: " +
+          ', '.join(f"{'full' if s is None else s}: {frames_bytes(t)/1024:.1f} KB" for s, t in trees.items()))
+    print(f"bs={bs}, num_workers={num_workers}, torch threads={threads}, {'wall' if clock is time.perf_counter else 'CPU'} time, "
+          "validation loaders (center crop, first-N frames)\n")
+    rows = []
+    for size, seq_len in ((64, 5), (128, 8)):
+        kw = dict(bs=bs, image_size=size, seq_len=seq_len, val_idxs=val, num_workers=num_workers)
+        dls = {'tutorial (PIL, full-size frames)': tutorial_get_action_dataloaders(items[None], **kw).valid,
+               f'ucf_seq (frames extracted at {size})': get_action_dataloaders(items[size], sample='first', aug=False, **kw).valid,
+               'ucf_seq (full-size frames, DCT-scaled decode)': get_action_dataloaders(items[None], sample='first', aug=False, **kw).valid}
+        (xt, yt), (xo, yo), (xf, yf) = (dl.one_batch() for dl in dls.values())  # also warms caches
+        xt, xo, xf = map(as_clips, (xt, xo, xf))
+        assert xt.shape == xo.shape == xf.shape == (bs, seq_len, 3, size, size), (xt.shape, xo.shape, xf.shape)
+        assert (yt == yo).all() and (yt == yf).all()
+        std = torch.tensor(imagenet_stats[1]).view(1, 1, 3, 1, 1)
+        diff = {k: (((a - xt)*std).abs().mean()*255).item() for k, a in (('pre-resized', xo), ('full-size', xf))}
+        assert max(diff.values()) < 5, f"pipelines disagree: mean abs diff {diff} (0-255 scale)"
+        # "loader": what the DataLoader produces before the batch transforms (on a GPU machine those run on the GPU);
+        # "+ batch tfms": also IntToFloatTensor/Normalize (tutorial) or ClipNormalize (ucf_seq) on this CPU
+        bare = {k: dl.new(after_batch=Pipeline([])) for k, dl in dls.items()}
+        speeds = {(k, m): [] for k in dls for m in ('loader', 'full')}
+        for _ in range(reps):
+            for k in dls:
+                speeds[k, 'loader'].append(clips_per_s(bare[k], min_time, clock))
+                speeds[k, 'full'].append(clips_per_s(dls[k], min_time, clock))
+        med = {km: statistics.median(v) for km, v in speeds.items()}
+        tut = next(iter(dls))
+        for k in dls:
+            rows.append(f"| {size} px x {seq_len} | {k} | {med[k, 'loader']:,.0f} | **{med[k, 'loader']/med[tut, 'loader']:.1f}x** "
+                        f"| {med[k, 'full']:,.0f} | {med[k, 'full']/med[tut, 'full']:.1f}x |")
+        print(f"{size}x{seq_len}: mean abs pixel difference from the tutorial's batch: " +
+              ', '.join(f"{k} {v:.2f}" for k, v in diff.items()) + " (0-255)")
+        print('  clips/s per rep:', {f'{k[:12]}.. {m}': [round(s) for s in v] for (k, m), v in speeds.items()})
+    print("\n| setting | pipeline | loader clips/s | vs tutorial | + batch tfms on CPU, clips/s | vs tutorial |",
+          "| --- | --- | ---: | ---: | ---: | ---: |", *rows, sep='\n')
