@@ -110,8 +110,8 @@ def make_model(
     if model == 'lstm':
         from ucf_seq.lstm import RNNModel, rnnmodel_splitter
         return RNNModel(enc, n_out, pretrained=pretrained), rnnmodel_splitter
-    from ucf_seq.timesformer import timesformer_model
-    return timesformer_model(n_out, image_size=image_size, num_frames=seq_len), None
+    from ucf_seq.timesformer import TimeSformerModel
+    return TimeSformerModel(n_out, image_size=image_size, num_frames=seq_len), None
 
 # %% ../nbs/10_cli.ipynb #e2f2429f
 def _sample_data(dest, quick):
