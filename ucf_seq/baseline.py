@@ -19,7 +19,7 @@ from .synth import make_ucf101_sample
 # %% auto #0
 __all__ = ['PretrainedWeightsError', 'weights_path', 'ensure_weights', 'load_arch', 'create_encoder', 'SpatialSoftArgmax',
            'tiny_cnn', 'as_clip', 'SimpleModel', 'simple_splitter', 'ClipColorShuffle', 'sample_dls', 'VideoEval',
-           'evaluate_videos', 'predict_video']
+           'evaluate_videos', 'predict_video', 'adamw']
 
 # %% ../nbs/03_baseline.ipynb #e4b291df
 class PretrainedWeightsError(RuntimeError):
@@ -246,3 +246,17 @@ def predict_video(
     probs, _ = _avg_view_probs(learn, learn.dls.view_dls([Path(item)], n_views=n_views, with_labels=False))
     top = probs[0].topk(min(k, len(probs[0])))
     return [(learn.dls.vocab[i], p) for p, i in zip(top.values.tolist(), top.indices.tolist())]
+
+# %% ../nbs/03_baseline.ipynb #6a4c409b
+def adamw(
+    params, # Parameters, or fastai's parameter groups (from a splitter)
+    lr:float=1e-3, # Learning rate
+    mom:float=0.9, # Gradient moving average (beta 1), as fastai's `Adam`
+    sqr_mom:float=0.99, # Squared gradient moving average (beta 2), as fastai's `Adam`
+    eps:float=1e-5, # Added for numerical stability, as fastai's `Adam`
+    wd:float=0.01, # Decoupled weight decay, as fastai's `Adam`
+    fused:bool=None, # PyTorch's fused kernels; default: when CUDA is available
+) -> OptimWrapper:
+    "fastai's `Adam` as PyTorch's `AdamW`, fused on a GPU: use `Learner(..., opt_func=adamw)`."
+    return OptimWrapper(params, torch.optim.AdamW, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd,
+                        fused=ifnone(fused, torch.cuda.is_available()))
