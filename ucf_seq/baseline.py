@@ -10,7 +10,7 @@ import os, socket, threading, urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
-import tempfile, torch, torchvision
+import functools, tempfile, torch, torchvision
 from fastai.vision.all import *
 from .data import *
 from .frames import videos2frames
@@ -163,8 +163,13 @@ class ClipColorShuffle(Transform):
         return torch.where(inv, (1. if x.is_floating_point() else 255) - x, x)
 
 # %% ../nbs/03_baseline.ipynb #0a65c633
+@functools.cache
+def _sample_dir(*args) -> Path:
+    "A temporary folder for the sample data made with `args`, the same one for the life of this process."
+    return Path(tempfile.mkdtemp(prefix='ucf_seq_sample_'))
+
 def sample_dls(
-    dest:Path=None, # Folder for the sample videos, their frames and models; default a new temporary folder
+    dest:Path=None, # Folder for the sample videos, their frames and models; default a temporary folder, one per process and data
     bs:int=32, # Clips per batch
     seq_len:int=4, # Frames per clip, spread over the whole clip
     image_size:int=32, # Side of the frames the model sees; they are extracted at twice this
@@ -173,7 +178,7 @@ def sample_dls(
     **kwargs # Passed to `get_action_dataloaders`, e.g. `aug`, `num_workers` (default 0: these clips are tiny)
 ) -> DataLoaders: # Its `path` is `dest`, so `learn.save` and `learn.export` write there
     "`DataLoaders` of the sample videos in the settings above, writing the videos and frames to `dest` unless there already."
-    dest = Path(dest or tempfile.mkdtemp())
+    dest = Path(dest or _sample_dir(tuple(groups), clips_per_group, image_size))
     make_ucf101_sample(dest, groups=groups, clips_per_group=clips_per_group, size=(128, 128), n_frames=(16, 24))
     videos2frames(dest/'UCF101', dest/'frames', size=2*image_size, progress=False)
     kwargs = dict(aug=[ClipColorShuffle()], num_workers=0, **kwargs)

@@ -6,15 +6,16 @@ Docs: https://ucf-seq.github.io/ucf_seq/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #ab0608d6
 from __future__ import annotations
-import sys, functools
+import sys, functools, warnings
 from pathlib import Path
-from fastcore.script import call_parse
-from fastcore.basics import defaults
+import rarfile
+from fastcore.script import call_parse, bool_arg
+from fastcore.basics import defaults, ifnone
 
 # %% auto #0
-__all__ = ['MODELS', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'script', 'run_cli', 'find_videos',
-           'find_lists', 'ucf_seq_download', 'ucf_seq_frames', 'ifnone_cpus', 'make_model', 'ucf_seq_train',
-           'ucf_seq_predict', 'ucf_seq_evaluate']
+__all__ = ['MODELS', 'RECIPES', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'script', 'run_cli',
+           'find_clips', 'has_videos', 'find_lists', 'ucf_seq_download', 'ucf_seq_frames', 'make_model',
+           'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(ValueError):
@@ -25,8 +26,9 @@ def script(func):
     name = func.__name__.replace('_', '-')
     @functools.wraps(func)
     def _run(*args, **kwargs):
+        warnings.filterwarnings('ignore', message='.*torch.jit.script.*')  # fastai's import, on every run: not the user's concern
         try: return func(*args, **kwargs)
-        except (ValueError, FileNotFoundError, ConnectionError) as e:
+        except (ValueError, FileNotFoundError, ConnectionError, rarfile.Error) as e:
             print(f'{name}: error: {e}', file=sys.stderr)
             sys.exit(2)
     return call_parse(_run)
@@ -41,20 +43,24 @@ def run_cli(*args, timeout=600) -> tuple: # (exit status, stdout, stderr)
     return r.returncode, r.stdout, r.stderr
 
 # %% ../nbs/10_cli.ipynb #e0910df9
-def find_videos(
-    path:Path, # A folder of class folders of videos, or a folder holding `UCF-101/` or `UCF101/`
+def find_clips(
+    path:Path, # Class folders of videos or of frame folders, or a folder holding `UCF-101/` or `UCF101/`
 ) -> Path: # The folder whose subfolders are the classes
-    "The folder of class folders under `path`."
+    "The folder of class folders of clips (`.avi` videos or frame folders) under `path`."
     path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder: give the UCF101 folder (with class folders of .avi files)")
+    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder: give the UCF101 folder (class folders of .avi videos or of frames)")
     for sub in ('UCF-101', 'UCF101'):
         if (path/sub).is_dir(): return path/sub
-    if any(path.glob('*/*.avi')): return path
-    raise FileNotFoundError(f"No class folders of .avi videos in {path}: expected {path}/<Class>/<clip>.avi or {path}/UCF-101/")
+    if any(path.glob('*/*.avi')) or any(path.glob('*/*/0.jpg')): return path
+    raise FileNotFoundError(f"No clips in {path}: expected {path}/<Class>/<clip>.avi, {path}/<Class>/<clip>/0.jpg or {path}/UCF-101/")
+
+def has_videos(clips:Path) -> bool:
+    "Does the folder of class folders `clips` hold `.avi` videos (rather than frame folders)?"
+    return any(Path(clips).glob('*/*.avi'))
 
 def find_lists(
-    path:Path, # The folder given to a command
-) -> Path|None: # The `ucfTrainTestlist` folder, if there is one next to the videos
+    path:Path, # The folder of class folders, or the folder above it
+) -> Path|None: # The `ucfTrainTestlist` folder, if there is one next to the clips
     "The official split files near `path`, if any."
     for p in (Path(path), Path(path).parent):
         if (p/'ucfTrainTestlist'/'classInd.txt').exists(): return p/'ucfTrainTestlist'
@@ -79,139 +85,164 @@ def ucf_seq_frames(
 ):
     "Extract the frames of every video to `<frames>/<Class>/<clip>/<i>.jpg`; report bad videos and go on."
     from ucf_seq.frames import videos2frames
-    src = find_videos(videos)
+    src = find_clips(videos)
+    if not has_videos(src): raise FileNotFoundError(f"No .avi videos in the class folders of {src}")
     dest = Path(frames) if frames else src.parent/f'{src.name}-frames'
-    res = videos2frames(src, dest, size=size, quality=quality, every=every, n_workers=ifnone_cpus(workers))
+    res = videos2frames(src, dest, size=size, quality=quality, every=every, n_workers=ifnone(workers, defaults.cpus))
     print(f'{dest}: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed')
     return res
 
-def ifnone_cpus(n): return defaults.cpus if n is None else n
-
 # %% ../nbs/10_cli.ipynb #0e55ddb5
 MODELS = ('simple', 'lstm', 'timesformer')
+RECIPES = { # (epochs, learning rate, frozen epochs of `fine_tune`) for each model, on the sample data and on UCF101
+    'sample': dict(simple=(20, 1e-2, 0), lstm=(20, 1e-2, 0), timesformer=(25, 3e-3, 0)),
+    'ucf101': dict(simple=(3, 1e-3, 3), lstm=(5, 5e-3, 1), timesformer=(12, 5e-4, 0))}
 
-def _check_args(model, split, epochs):
+def _check_args(model, split, epochs=None):
     if model not in MODELS: raise UsageError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
     if split not in (1, 2, 3): raise UsageError(f"--split {split}: UCF101's official splits are 1, 2 and 3")
-    if epochs < 1: raise UsageError(f"--epochs {epochs}: train for at least 1 epoch")
+    if epochs is not None and epochs < 1: raise UsageError(f"--epochs {epochs}: train for at least 1 epoch")
+
+def _encoder(arch:str):
+    "The image model builder named `arch`: 'tiny_cnn' or a torchvision model."
+    import torchvision
+    from ucf_seq.baseline import tiny_cnn
+    if arch == 'tiny_cnn': return tiny_cnn
+    if arch.islower() and callable(f := getattr(torchvision.models, arch, None)): return f
+    raise UsageError(f"--arch {arch}: use tiny_cnn or a torchvision model such as resnet34")
 
 def make_model(
     model:str, # One of `MODELS`
     n_out:int, # Number of classes
     image_size:int, # Side of the frames
     seq_len:int, # Frames per clip
-    arch:str=None, # Encoder name for `simple`/`lstm`: a torchvision resnet name or 'tiny_cnn'
+    arch:str, # Encoder of `simple`/`lstm` ('tiny_cnn' or a torchvision model); 'tiny' or 'tutorial' for `timesformer`
     pretrained:bool=False, # ImageNet weights for the encoder
-):
+) -> tuple: # (model, splitter)
     "A fresh model and its parameter splitter, by name."
-    import ucf_seq.baseline as B
-    enc = B.tiny_cnn if arch in (None, 'tiny_cnn') else getattr(__import__('torchvision').models, arch)
-    if model == 'simple': return B.SimpleModel(enc, n_out, pretrained=pretrained), B.simple_splitter
-    if model == 'lstm':
-        from ucf_seq.lstm import RNNModel, rnnmodel_splitter
-        return RNNModel(enc, n_out, pretrained=pretrained), rnnmodel_splitter
-    from ucf_seq.timesformer import TimeSformerModel
-    return TimeSformerModel(n_out, image_size=image_size, num_frames=seq_len), None
+    from fastai.vision.all import trainable_params
+    if model == 'timesformer':
+        from ucf_seq.timesformer import TimeSformerModel, tiny_timesformer
+        if arch not in ('tiny', 'tutorial'): raise UsageError(f"--arch {arch}: the timesformer comes in 'tiny' and 'tutorial'")
+        if pretrained: raise UsageError("the timesformer has no pretrained weights: use --pretrained false")
+        return (tiny_timesformer if arch == 'tiny' else TimeSformerModel)(n_out, image_size=image_size, num_frames=seq_len), trainable_params
+    from ucf_seq.baseline import SimpleModel, simple_splitter
+    from ucf_seq.lstm import RNNModel, rnnmodel_splitter
+    enc = _encoder(arch)
+    if model == 'simple': return SimpleModel(enc, n_out, pretrained=pretrained), simple_splitter
+    return RNNModel(enc, n_out, pretrained=pretrained), rnnmodel_splitter
 
 # %% ../nbs/10_cli.ipynb #e2f2429f
-def _sample_data(dest, quick):
-    "Sample videos and their frames in `dest`; `quick` makes a handful for tests."
-    from ucf_seq.synth import make_ucf101_sample
-    kw = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) if quick else dict(groups=range(1, 26), clips_per_group=(4, 7))
-    path = make_ucf101_sample(dest, size=(128, 128), n_frames=(16, 24), **kw)
-    print(f'sample data: {len(list((path/"UCF101").rglob("*.avi")))} videos in {path}')
-    return path/'UCF101', 64
+def _dataloaders(data, dest, quick, bs, image_size, seq_len, split):
+    "`DataLoaders` of the sample videos (`data` None) or of UCF101 at `data`, extracting frames into `dest` if needed."
+    from fastai.vision.all import fastai_path
+    from ucf_seq.frames import videos2frames
+    from ucf_seq.data import get_action_dataloaders, get_instances
+    if data is None:
+        from ucf_seq.baseline import sample_dls
+        dest = Path(dest) if dest else fastai_path('data')/'ucf_seq_sample'
+        kw = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) if quick else {}
+        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **kw)
+    clips = find_clips(data)
+    dest, frames = Path(dest) if dest else clips.parent, clips
+    if has_videos(clips):
+        frames = dest/f'frames-{image_size}'
+        res = videos2frames(clips, frames, size=image_size)
+        print(f'frames: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed, in {frames}')
+    return get_action_dataloaders(get_instances(frames), bs=bs, image_size=image_size, seq_len=seq_len,
+                                  lists=find_lists(clips), split=split, path=dest)
+
+def _fit(learn, pretrained, epochs, lr, freeze_epochs):
+    "Train `learn` as the notebooks do: `fine_tune` when it starts from pretrained weights, else `fit_one_cycle`."
+    if pretrained: learn.fine_tune(epochs, lr, freeze_epochs=max(1, freeze_epochs))
+    else: learn.fit_one_cycle(epochs, lr)
 
 def ucf_seq_train(
-    data:str=None, # UCF101 folder (videos); default: make the sample data set in `dest`
+    data:str=None, # UCF101 folder, videos or frames; default: make the sample data set in `dest`
     dest:str=None, # Working folder for sample data, frames and the model; default next to `data`, or `ucf_seq_sample` in fastai's data folder
     model:str='lstm', # Model: simple, lstm or timesformer
     split:int=1, # Official split (1-3) to hold out
-    epochs:int=10, # Epochs of one-cycle training
-    lr:float=1e-2, # Peak learning rate
+    epochs:int=None, # Epochs; default the model's recipe: 20, 20 or 25 on the sample data, 3, 5 or 12 on UCF101 (simple, lstm, timesformer)
+    lr:float=None, # Peak learning rate; default the model's recipe
     bs:int=32, # Batch size
-    image_size:int=None, # Side of the frames; default 32 on the sample data, 64 on real data
-    seq_len:int=8, # Frames per clip
-    arch:str=None, # Encoder: 'tiny_cnn' (sample default) or a torchvision resnet name such as 'resnet34' (real default)
-    pretrained:bool=False, # Start the encoder from ImageNet weights (needs them downloaded)
+    image_size:int=None, # Side of the frames; default 32 on the sample data, 64 on UCF101
+    seq_len:int=None, # Frames per clip, spread over the whole clip; default 4 on the sample data, 8 on UCF101
+    arch:str=None, # Encoder: tiny_cnn or a torchvision model (simple, lstm); tiny or tutorial (timesformer); default by data
+    pretrained:bool_arg=None, # ImageNet weights for the encoder; default true on UCF101, false on the sample data
     n_views:int=3, # Views per video averaged at evaluation
     quick:bool=False, # A tiny sample data set and 1 epoch: a smoke test
     seed:int=42, # Random seed
 ):
-    "Train a video classifier, grade it at video level on the held-out split and export it."
+    "Train a video classifier, grade it at video level on the held-out official split, and export it."
     _check_args(model, split, epochs)
-    import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
-    if quick: bs = min(bs, 8)
-    from fastai.vision.all import Learner, accuracy, set_seed, fastai_path
-    from ucf_seq.frames import videos2frames
-    from ucf_seq.data import get_action_dataloaders, get_instances
-    from ucf_seq.baseline import evaluate_videos, ClipColorShuffle
+    sample = data is None
+    arch = ifnone(arch, ('tiny' if sample else 'tutorial') if model == 'timesformer' else 'tiny_cnn' if sample else 'resnet34')
+    pretrained = ifnone(pretrained, not sample and model != 'timesformer')
+    n_epochs, lr_, freeze = RECIPES['sample' if sample else 'ucf101'][model]
+    epochs, lr = ifnone(epochs, 1 if quick else n_epochs), ifnone(lr, lr_)
+    if quick: bs = min(bs, 8)  # the quick sample has about 20 training clips
+    image_size, seq_len = ifnone(image_size, 32 if sample else 64), ifnone(seq_len, 4 if sample else 8)
+    if model != 'timesformer': _encoder(arch)  # fail now, not after the data is ready
     import torch
+    from fastai.vision.all import Learner, accuracy, set_seed
+    from fastai.distributed import rank0_first, rank_distrib
+    import ucf_seq.distributed  # lets `distrib_ctx` run CPU processes too
+    from ucf_seq.baseline import evaluate_videos, adamw
     set_seed(seed, reproducible=True)
-    if data is None:
-        dest = Path(dest) if dest else fastai_path('data')/'ucf_seq_sample'
-        videos, size = _sample_data(dest, quick)
-        image_size, arch = image_size or 32, arch or 'tiny_cnn'
-        aug = [ClipColorShuffle()]  # a flip would turn MoveLeft into MoveRight: see 03_baseline
-    else:
-        videos = find_videos(data)
-        dest = Path(dest) if dest else videos.parent
-        size, image_size, arch, aug = None, image_size or 64, arch or 'resnet34', True
-    res = videos2frames(videos, dest/'frames', size=size or 2*image_size)
-    print(f'frames: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed, in {dest/"frames"}')
-    dls = get_action_dataloaders(get_instances(dest/'frames'), bs=bs, image_size=image_size, seq_len=seq_len,
-                                 lists=find_lists(videos.parent), split=split, aug=aug, num_workers=0)
+    dls = rank0_first(_dataloaders, data, dest, quick, bs, image_size, seq_len, split)
     net, splitter = make_model(model, dls.c, image_size, seq_len, arch, pretrained)
-    learn = Learner(dls, net, metrics=accuracy, **({} if splitter is None else dict(splitter=splitter)))
+    learn = Learner(dls, net, metrics=accuracy, splitter=splitter, opt_func=adamw)
     if torch.cuda.is_available(): learn = learn.to_fp16()
-    learn.fit_one_cycle(1 if quick else epochs, lr)
-    ev = evaluate_videos(learn, n_views=n_views)
-    print(f'video-level accuracy on split {split} ({len(ev.items)} test videos, {n_views} views each): {ev}')
-    out = dest/'models'/f'{model}.pkl'
+    with learn.distrib_ctx(sync_bn=torch.cuda.is_available()):  # SyncBatchNorm needs CUDA
+        _fit(learn, pretrained, epochs, lr, freeze)
+        ev = evaluate_videos(learn, n_views=n_views)       # on every process: each grades a share of the videos
+    if rank_distrib(): return learn, ev
+    print(f'video-level accuracy on split {split}: {ev}')
+    out = dls.path/'models'/f'{model}.pkl'
     out.parent.mkdir(parents=True, exist_ok=True)
     learn.export(out)
     print(f'model saved to {out}')
     return learn, ev
 
 # %% ../nbs/10_cli.ipynb #be79412e
-def _load(model_file):
-    import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
-    from fastai.learner import load_learner
-    import ucf_seq.data, ucf_seq.baseline  # the classes the pickle refers to
+def load_model(
+    model_file:str, # A model exported by `ucf-seq-train` or `learn.export()`; trusted files only
+):
+    "`load_learner` of an exported model, with a clear error if the file is missing."
     if not Path(model_file).is_file(): raise FileNotFoundError(f"{model_file}: no such model file (make one with ucf-seq-train)")
+    from fastai.learner import load_learner
     return load_learner(model_file)
 
 def ucf_seq_predict(
     model_file:str, # A model exported by `ucf-seq-train` (`learn.export`); trusted files only
-    videos:str, # A `.avi` file or a clip's frame folder; several separated by commas
+    *videos:str, # `.avi` files or frame folders of clips
     k:int=5, # How many classes to print for each video
     n_views:int=3, # Views per video averaged
 ):
     "Print the `k` most probable classes of each video, with probabilities."
+    if not videos: raise UsageError("give one or more videos (.avi files or frame folders) after the model file")
+    if missing := [v for v in videos if not Path(v).exists()]: raise FileNotFoundError(f"{missing[0]}: no such video or frame folder")
     from ucf_seq.baseline import predict_video
-    learn = _load(model_file)
-    out = {}
-    for v in videos.split(','):
-        if not Path(v).exists(): raise FileNotFoundError(f"{v}: no such video or frame folder")
+    learn, out = load_model(model_file), {}
+    for v in videos:
         out[v] = predict_video(learn, Path(v), n_views=n_views, k=k)
         print(v, *(f'  {c:<20s} {p:.3f}' for c, p in out[v]), sep='\n')
     return out
 
 def ucf_seq_evaluate(
     model_file:str, # A model exported by `ucf-seq-train`; trusted files only
-    frames:str, # Folder of frames `<Class>/<clip>/` (from `ucf-seq-frames` or `ucf-seq-train`)
+    data:str, # UCF101 folder, videos or frames (from `ucf-seq-frames` or `ucf-seq-train`)
     split:int=1, # Official split whose test set is graded
-    lists:str=None, # The `ucfTrainTestlist` folder; default: derived from the group numbers in clip names
+    lists:str=None, # The `ucfTrainTestlist` folder; default the one next to the data, else the group numbers in clip names
     n_views:int=3, # Views per video averaged
 ):
     "Grade an exported model at video level on the test set of an official split."
-    _check_args('simple', split, 1)
+    _check_args('simple', split)
+    clips = find_clips(data)
     from ucf_seq.data import get_instances, UCF101Splitter
     from ucf_seq.baseline import evaluate_videos
-    if not Path(frames).is_dir(): raise FileNotFoundError(f"{frames} is not a folder of frames")
-    learn = _load(model_file)
-    items = get_instances(frames)
-    ev = evaluate_videos(learn, items[UCF101Splitter(split, lists)(items)[1]], n_views=n_views)
+    learn, items = load_model(model_file), get_instances(clips)
+    ev = evaluate_videos(learn, items[UCF101Splitter(split, ifnone(lists, find_lists(clips)))(items)[1]], n_views=n_views)
     print(ev)
     return ev
 

@@ -12,7 +12,7 @@ from .data import *
 from .baseline import *
 
 # %% auto #0
-__all__ = ['TimeSformerModel']
+__all__ = ['TimeSformerModel', 'tiny_timesformer']
 
 # %% ../nbs/05_timesformer.ipynb #0b5e84d4
 class TimeSformerModel(TimeSformer):
@@ -45,3 +45,14 @@ class TimeSformerModel(TimeSformer):
                              f"pixels, not {t} frames of {w}x{h}: make the DataLoaders with `seq_len={self.num_frames}, "
                              f"image_size={self.image_size}`, or the model with `num_frames={t}, image_size={h}`")
         return super().forward(x, mask)
+
+# %% ../nbs/05_timesformer.ipynb #adb4081b
+def tiny_timesformer(
+    n_out:int, # Number of classes
+    image_size:int=32, # Side of the square frames
+    num_frames:int=4, # Frames per clip
+    **kwargs # Passed to `TimeSformerModel`, overriding the settings here
+) -> TimeSformerModel:
+    "The tutorial's TimeSformer scaled down for a CPU: 8 px patches, width 64, 2 blocks of 4 heads, no dropout, token shift."
+    return TimeSformerModel(n_out, image_size, num_frames, **{**dict(dim=64, patch_size=8, depth=2, heads=4, dim_head=16,
+                            attn_dropout=0, ff_dropout=0, shift_tokens=True), **kwargs})
