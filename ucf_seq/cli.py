@@ -21,12 +21,18 @@ __all__ = ['MODELS', 'RECIPES', 'download', 'frames', 'train', 'evaluate', 'pred
 class UsageError(ValueError):
     "A command-line argument is wrong; the message says which and what to do"
 
+def _no_bars():
+    "Output to a file or pipe (a log) gets fastai's results table without progress bars."
+    import fastprogress.fastprogress as fp  # its own check, `getattr(stdout, 'isatty')`, is true for any file
+    fp.NO_BAR, fp.ConsoleProgressBar.fill = True, ''
+
 def script(func):
     "A console script for `func`: `--help` from its docments, errors as one line and exit status 2."
     name = func.__name__.replace('_', '-')
     @functools.wraps(func)
     def _run(*args, **kwargs):
         warnings.filterwarnings('ignore', message='.*torch.jit.script.*')  # fastai's import, on every run: not the user's concern
+        if not sys.stdout.isatty(): _no_bars()
         try: return func(*args, **kwargs)
         except (ValueError, FileNotFoundError, ConnectionError, rarfile.Error) as e:
             print(f'{name}: error: {e}', file=sys.stderr)
@@ -191,6 +197,10 @@ def ucf_seq_train(
     set_seed(seed, reproducible=True)
     dls = rank0_first(_dataloaders, data, dest, quick, bs, image_size, seq_len, split)
     net, splitter = make_model(model, dls.c, image_size, seq_len, arch, pretrained)
+    if not rank_distrib():
+        print(f"data: {len(dls.train_ds)} training and {len(dls.valid_ds)} test clips (split {split}) of {dls.c} classes, "
+              f"{seq_len} frames of {image_size} px, in {dls.path}")
+        print(f"model: {model} ({arch}{', pretrained' if pretrained else ''}), {epochs} epoch{'s'*(epochs > 1)} at {lr:g}")
     learn = Learner(dls, net, metrics=accuracy, splitter=splitter, opt_func=adamw)
     if torch.cuda.is_available(): learn = learn.to_fp16()
     with learn.distrib_ctx(sync_bn=torch.cuda.is_available()):  # SyncBatchNorm needs CUDA
