@@ -6,7 +6,7 @@ Docs: https://ucf-seq.github.io/ucf_seq/synth.html.md"""
 
 # %% ../nbs/90_synth.ipynb #09d8dd1b
 from __future__ import annotations
-import av, numpy as np
+import av, os, numpy as np
 from pathlib import Path
 from fastcore.all import *
 from PIL import Image
@@ -71,12 +71,16 @@ def write_avi(
     "Write RGB `frames` to `fname` as MPEG-4 part 2 in AVI, like UCF101's clips."
     fname = Path(fname)
     fname.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(fname), 'w') as c:
-        s = c.add_stream('mpeg4', rate=fps)
-        s.width, s.height, s.pix_fmt, s.bit_rate = frames.shape[2], frames.shape[1], 'yuv420p', bit_rate
-        s.codec_context.codec_tag = 'XVID'
-        for f in frames: c.mux(s.encode(av.VideoFrame.from_ndarray(f, format='rgb24')))
-        c.mux(s.encode())
+    tmp = fname.with_name(f'.{fname.stem}.{os.getpid()}.part.avi')  # FFmpeg picks the container from the suffix
+    try:
+        with av.open(str(tmp), 'w') as c:
+            s = c.add_stream('mpeg4', rate=fps)
+            s.width, s.height, s.pix_fmt, s.bit_rate = frames.shape[2], frames.shape[1], 'yuv420p', bit_rate
+            s.codec_context.codec_tag = 'XVID'
+            for f in frames: c.mux(s.encode(av.VideoFrame.from_ndarray(f, format='rgb24')))
+            c.mux(s.encode())
+        os.replace(tmp, fname)
+    finally: tmp.unlink(missing_ok=True)
     return fname
 
 # %% ../nbs/90_synth.ipynb #f2efe805
