@@ -103,6 +103,7 @@ def create_encoder(
 class SpatialSoftArgmax(Module):
     "Expected `(y, x)` in [-1, 1] of each channel's softmax over positions: `(N, C, H, W)` to `(N, 2C, 1, 1)`."
     def forward(self, x):
+        "Expected positions `(N, 2C, 1, 1)` of the `C` channels of `x` `(N, C, H, W)`."
         n, c, h, w = x.shape
         p = x.flatten(2).softmax(-1).view(n, c, h, w)
         ys, xs = torch.linspace(-1, 1, h, device=x.device), torch.linspace(-1, 1, w, device=x.device)
@@ -142,10 +143,14 @@ class SimpleModel(Module):
         self.encoder = TimeDistributed(body)
         self.head = TimeDistributed(create_head(num_features_model(body), n_out, **kwargs))
 
-    def forward(self, x): return self.head(self.encoder(as_clip(x))).mean(dim=1)
+    def forward(self, x):
+        "Class scores `(B, n_out)` of clips `x`: the mean of each frame's scores."
+        return self.head(self.encoder(as_clip(x))).mean(dim=1)
 
 # %% ../nbs/03_baseline.ipynb #c17bcb3f
-def simple_splitter(m:SimpleModel): return [params(m.encoder), params(m.head)]
+def simple_splitter(m:SimpleModel):
+    "Two parameter groups for fastai: the encoder, then the head."
+    return [params(m.encoder), params(m.head)]
 
 # %% ../nbs/03_baseline.ipynb #d06b42b5
 class ClipColorShuffle(Transform):

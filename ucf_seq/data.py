@@ -43,6 +43,7 @@ def get_instances(
 class ImageTuple(fastuple):
     "A tuple of PILImages (or image tensors) that shows its first, middle and last frames, or `n` frames."
     def show(self, ctx=None, n:int=3, **kwargs):
+        "Show `n` evenly spaced frames side by side (first, middle and last by default)."
         idx = np.linspace(0, len(self)-1, min(n, len(self))).round().astype(int)
         ts = [o if isinstance(o, Tensor) else tensor(o).permute(2, 0, 1) for o in (self[i] for i in idx)]
         return show_image(torch.cat(ts, dim=2), ctx=ctx, **{'interpolation': 'nearest', **kwargs})

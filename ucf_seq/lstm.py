@@ -34,8 +34,11 @@ class RNNModel(Module):
         self.head = LinBnDrop(num_rnn_layers*hidden, n_out, p=dropout)
 
     def forward(self, x):
+        "Class scores `(B, n_out)` of clips `x`, from the LSTM's last hidden state of each layer."
         _, (h, _) = self.rnn(self.encoder(as_clip(x)))  # h: (num_rnn_layers, B, hidden)
         return self.head(h.transpose(0, 1).flatten(1))   # (B, num_rnn_layers*hidden), each clip its own states
 
 # %% ../nbs/04_lstm.ipynb #790830fd
-def rnnmodel_splitter(m:RNNModel): return [params(m.encoder), params(m.rnn) + params(m.head)]
+def rnnmodel_splitter(m:RNNModel):
+    "Two parameter groups for fastai: the encoder, then the LSTM and the head."
+    return [params(m.encoder), params(m.rnn) + params(m.head)]

@@ -38,6 +38,7 @@ class TimeSformerModel(TimeSformer):
         self.image_size, self.num_frames = image_size, num_frames
 
     def forward(self, x, mask=None):
+        "Class scores `(B, n_out)` of clips `x` `(B, T, C, H, W)`, refusing clips of another size than the model's."
         x = as_clip(x)
         t, (h, w) = x.shape[1], x.shape[-2:]
         if (t, h, w) != (self.num_frames, self.image_size, self.image_size):
