@@ -33,7 +33,7 @@ def _decoded(video_path):
     with av.open(str(video_path)) as c:
         if not c.streams.video: raise FrameExtractionError(video_path, 'no video stream')
         stream = c.streams.video[0]
-        stream.thread_type = 'AUTO'
+        stream.thread_type = 'NONE'  # threads cost more than they save on UCF101's small frames (see above)
         yield from c.decode(stream)
 
 # %% ../nbs/01_frames.ipynb #af7f43d6
