@@ -7,7 +7,6 @@ Docs: https://ucf-seq.github.io/ucf_seq/lstm.html.md"""
 # %% ../nbs/04_lstm.ipynb #8418ca23
 from __future__ import annotations
 from fastai.vision.all import *
-from .data import *
 from .baseline import *
 
 # %% auto #0

@@ -8,7 +8,6 @@ Docs: https://ucf-seq.github.io/ucf_seq/timesformer.html.md"""
 from __future__ import annotations
 from fastai.vision.all import *
 from timesformer_pytorch import TimeSformer
-from .data import *
 from .baseline import *
 
 # %% auto #0
