@@ -6,7 +6,7 @@ Docs: https://ucf-seq.github.io/ucf_seq/download.html.md"""
 
 # %% ../nbs/00_download.ipynb #39e29ecd
 from __future__ import annotations
-import shutil, stat, struct, zipfile, zlib
+import re, shutil, stat, struct, warnings, zipfile, zlib
 from http.client import HTTPException
 from pathlib import Path, PureWindowsPath
 from urllib.error import HTTPError, URLError
@@ -19,8 +19,8 @@ from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'DownloadError', 'download_url', 'download_ucf101', 'UnsafeArchiveError', 'unzip',
-           'make_rar', 'unrar', 'get_ucf101']
+__all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'DownloadError', 'download_url', 'download_ucf101', 'UnsafeArchiveError',
+           'DamagedArchiveError', 'unzip', 'make_rar', 'unrar', 'get_ucf101']
 
 # %% ../nbs/00_download.ipynb #e97fc417
 class DownloadError(ConnectionError):
@@ -33,22 +33,41 @@ def _full_size(resp) -> int|None:
     else: n = resp.headers.get('Content-Length')
     return int(n) if n and n != '*' else None
 
+def _range_start(resp) -> int|None:
+    "First byte of the part in a 206 answer, from `Content-Range: bytes 100-999/1000`; `None` if it does not say"
+    m = re.match(r'bytes (\d+)-', resp.headers.get('Content-Range') or '')
+    return int(m[1]) if m else None
+
 def _get(url:str, start:int, timeout:float):
     "Open `url` for its bytes from `start` on; `None` if the bytes before `start` are the whole file"
-    try: return urlopen(Request(url, headers={'Range': f'bytes={start}-'} if start else {}), timeout=timeout)
+    try: resp = urlopen(Request(url, headers={'Range': f'bytes={start}-'} if start else {}), timeout=timeout)
     except HTTPError as e:
         if e.code != 416 or not start: raise
         return None if _full_size(e) == start else _get(url, 0, timeout)
+    if resp.status != 206 or (got := _range_start(resp)) == start: return resp
+    resp.close()
+    if not start: raise DownloadError(f'asked for the whole file, the server sent a part starting at byte {got}')
+    return _get(url, 0, timeout)  # the server sent other bytes than those asked for: start again
 
 # %% ../nbs/00_download.ipynb #b0803852
 def _save(resp, part:Path, show_progress:bool) -> tuple:
     "Write the body of `resp` to `part`; return (bytes in `part`, size of the whole file or `None`)"
     total = _full_size(resp)
     update = progress_bar([], total=total or 'noinfer').update if show_progress else noop
-    with resp, open(part, 'ab' if resp.status == 206 else 'wb') as f:
+    with resp, open(part, 'ab' if resp.status == 206 and _range_start(resp) else 'wb') as f:
         update(0)
         while chunk := resp.read(1<<20): f.write(chunk); update(f.tell())
         return f.tell(), total
+
+# %% ../nbs/00_download.ipynb #11711d0e
+def _has_more(url:str, got:int, timeout:float) -> bool|None:
+    "Does the server have bytes of `url` after the first `got`? `None` when it cannot say (it ignores `Range`)"
+    try:
+        with urlopen(Request(url, headers={'Range': f'bytes={got}-'}), timeout=timeout) as resp:
+            return True if resp.status == 206 and _range_start(resp) == got else None
+    except HTTPError as e:
+        if e.code == 416: return False
+        raise
 
 # %% ../nbs/00_download.ipynb #1fd2ebd4
 def download_url(url:str, # URL of the file
@@ -64,10 +83,14 @@ def download_url(url:str, # URL of the file
     try:
         resp = _get(url, part.stat().st_size if part.exists() else 0, timeout)
         got, total = _save(resp, part, show_progress) if resp else (None, None)
+        more = _has_more(url, got, timeout) if resp and total is None else False
     except (URLError, HTTPException, ConnectionError, TimeoutError) as e:
         raise DownloadError(f'Could not download {url}: {e}') from e
     if total is not None and got != total:
         raise DownloadError(f'Download of {url} stopped at {got:,} of {total:,} bytes; run again to resume')
+    if more: raise DownloadError(f'Download of {url} stopped at {got:,} bytes, and the server has more; run again to resume')
+    if more is None: warnings.warn(f'{url} gave no size and ignores `Range`, so the download cannot be checked: {dest} '
+                                   'may be incomplete. If unpacking it fails, delete it and run again.')
     part.replace(dest)
     return dest
 
@@ -125,18 +148,29 @@ def _extract_member(arc, info, dest:Path):
     with arc.open(info) as src, open(tmp, 'wb') as dst: shutil.copyfileobj(src, dst, 1<<20)
     tmp.replace(target)
 
+# %% ../nbs/00_download.ipynb #12c6e8f7
+class DamagedArchiveError(ValueError):
+    "An archive is damaged or incomplete, e.g. a download that was cut short"
+
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError,  # what zipfile and rarfile raise for a damaged archive
+            rarfile.BadRarFile, rarfile.NotRarFile, rarfile.NeedFirstVolume, rarfile.RarCRCError)
+
 # %% ../nbs/00_download.ipynb #9a437a63
 def _extract(fname:Path, dest:Path, open_archive, show_progress:bool=True) -> Path:
     "Extract every member of archive `fname`, opened with `open_archive`, into `dest`, once"
     fname, dest = Path(fname), Path(dest)
     done, stamp = dest/f'.{fname.name}.extracted', f'{fname.name} {fname.stat().st_size}'
     if done.exists() and done.read_text() == stamp: return dest
-    with open_archive(fname) as arc:
-        infos = arc.infolist()
-        if bad := [i.filename for i in infos if _is_unsafe(i)]:
-            raise UnsafeArchiveError(f'{fname}: refusing to extract into {dest}, nothing written; '
-                                     f'{len(bad)} member(s) are links or lead outside it: {bad[:5]}')
-        for i in (progress_bar(infos, leave=False) if show_progress else infos): _extract_member(arc, i, dest)
+    try:
+        with open_archive(fname) as arc:
+            infos = arc.infolist()
+            if bad := [i.filename for i in infos if _is_unsafe(i)]:
+                raise UnsafeArchiveError(f'{fname}: refusing to extract into {dest}, nothing written; '
+                                         f'{len(bad)} member(s) are links or lead outside it: {bad[:5]}')
+            for i in (progress_bar(infos, leave=False) if show_progress else infos): _extract_member(arc, i, dest)
+    except _DAMAGED as e:
+        raise DamagedArchiveError(f'{fname} is damaged or incomplete ({type(e).__name__}: {e}); '
+                                  'delete it and run again to download it again') from e
     dest.mkdir(parents=True, exist_ok=True)
     done.write_text(stamp)
     return dest
@@ -181,10 +215,11 @@ def make_rar(path:Path, # The .rar file to write
 # %% ../nbs/00_download.ipynb #f9da8ecd
 def _open_rar(fname:Path) -> rarfile.RarFile:
     "Open RAR archive `fname`, first making sure its compressed members can be decompressed"
-    arc = rarfile.RarFile(fname)
+    arc = rarfile.RarFile(fname, errors='strict')  # a header cut short is an error, not the end of the archive
     if any(i.compress_type != rarfile.RAR_M0 for i in arc.infolist() if i.is_file()):
         try: rarfile.tool_setup()
         except rarfile.RarCannotExec as e:
+            arc.close()
             raise rarfile.RarCannotExec(f'{fname} has compressed members and rarfile found no tool to decompress them: '
                                         'install one of unrar, unar, 7z or bsdtar (e.g. `apt-get install unar`)') from e
     return arc
