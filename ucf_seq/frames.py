@@ -28,13 +28,15 @@ class FrameExtractionError(Exception):
     def __str__(self): return f'{self.path}: {self.reason}'
 
 # %% ../nbs/01_frames.ipynb #66b4a423
-def _decoded(video_path):
+def _decoded(video_path, check_count:bool=False):
     "The `av.VideoFrame`s of `video_path`'s first video stream; the file is closed however iteration ends."
     with av.open(str(video_path)) as c:
         if not c.streams.video: raise FrameExtractionError(video_path, 'no video stream')
         stream = c.streams.video[0]
         stream.thread_type = 'NONE'  # threads cost more than they save on UCF101's small frames (see above)
-        yield from c.decode(stream)
+        n = 0
+        for n, f in enumerate(c.decode(stream), 1): yield f
+        if check_count: _check_count(video_path, n, stream.frames)  # too few frames? (see "Bad input" below)
 
 # %% ../nbs/01_frames.ipynb #af7f43d6
 def extract_frames(
@@ -105,6 +107,13 @@ def _check_file(video_path):
     if head[:4] == b'RIFF' and (want := int.from_bytes(head[4:8], 'little') + 8) > n:
         raise FrameExtractionError(video_path, f'truncated: {n:,} of the {want:,} bytes its AVI header announces')
 
+# %% ../nbs/01_frames.ipynb #98d49d51
+def _check_count(video_path, n:int, announced:int):
+    "Raise `FrameExtractionError` if no frame decoded, or clearly fewer than the `announced` ones (0: unknown)."
+    if n == 0: raise FrameExtractionError(video_path, 'no decodable frames')
+    if announced - n > max(2, 0.02*announced):
+        raise FrameExtractionError(video_path, f'decoded {n} of the {announced} frames its header announces')
+
 # %% ../nbs/01_frames.ipynb #ce9473b0
 def _save_jpeg(planes, fname, quality):
     "Encode YUV `planes` as JPEG file `fname`."
@@ -113,7 +122,7 @@ def _save_jpeg(planes, fname, quality):
 def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=2) -> dict:
     "Write every `every`-th frame of `video_path` to `folder/<i>.jpg`, encoding in `n_threads` threads; return its info."
     n, pending, wh = 0, deque(), None
-    with ThreadPoolExecutor(n_threads) as ex, closing(_decoded(video_path)) as frames:
+    with ThreadPoolExecutor(n_threads) as ex, closing(_decoded(video_path, check_count=True)) as frames:
         for i, f in enumerate(frames):
             if i % every: continue
             planes = jpeg_planes(f, size)
@@ -121,10 +130,16 @@ def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=
             n, wh = n + 1, planes[0].shape[::-1]
             if len(pending) > 4*n_threads: pending.popleft().result()
         for p in pending: p.result()
-    if n == 0: raise FrameExtractionError(video_path, 'no decodable frames')
     return dict(source=f'{video_path.parent.name}/{video_path.name}', n_frames=n, every=every, size=wh, quality=quality)
 
 # %% ../nbs/01_frames.ipynb #4ef52b71
+def _check_options(quality=75, every=1, **kwargs):
+    "Raise `ValueError` for a JPEG `quality` or a stride `every` that no clip could be extracted with."
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ValueError(f'`quality` must be a whole number from 1 to 100, not {quality!r}')
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f'`every` must be 1 or more (a whole number), not {every!r}')
+
 def avi2frames(
     video_path:Path, # A video in a class folder, `<Class>/<clip>.avi`
     path_frames:Path, # Root of the frames tree: frames go to `path_frames/<Class>/<clip>/<i>.jpg`
@@ -135,7 +150,7 @@ def avi2frames(
     n_threads:int=2, # Threads that encode and write JPEGs
 ) -> Path: # The clip's frames folder
     "Extract the frames of `video_path` to `path_frames/<Class>/<clip>/<i>.jpg`, atomically; skip if done."
-    if every < 1: raise ValueError(f'`every` must be 1 or more, not {every!r}')
+    _check_options(quality, every)
     video_path, dest = Path(video_path), frames_dir(video_path, path_frames)
     if dest.exists() and not force: return dest
     _check_file(video_path)
@@ -174,6 +189,12 @@ class ExtractionSummary:
     def __repr__(self): return f'{type(self).__name__}(done={len(self.done)}, skipped={len(self.skipped)}, failed={len(self.failed)})'
 
 # %% ../nbs/01_frames.ipynb #04ca9bc0
+def _find_videos(path_videos:Path, extensions:tuple) -> L:
+    "Video files under `path_videos`, sorted; folders, hidden files and anything in a hidden folder are left out."
+    root = Path(path_videos)
+    def hidden(p): return any(s.startswith('.') for s in p.relative_to(root).parts)
+    return L(p for p in root.rglob('*') if p.suffix.lower() in extensions and not hidden(p) and p.is_file()).sorted()
+
 def _try_avi2frames(video_path, path_frames, **kwargs) -> str|None:
     "Run `avi2frames`; return why it failed, or None."
     try: avi2frames(video_path, path_frames, **kwargs)
@@ -192,7 +213,8 @@ def videos2frames(
     **kwargs, # Passed to `avi2frames`: `size`, `quality`, `every`, `n_threads`
 ) -> ExtractionSummary:
     "Extract the frames of every video under `path_videos` to `path_frames`; report bad videos and go on."
-    videos = L(p for p in Path(path_videos).rglob('*') if p.suffix.lower() in extensions).sorted()
+    _check_options(**kwargs)
+    videos = _find_videos(path_videos, extensions)
     def done(v): return not force and frames_dir(v, path_frames).exists()
     todo, skipped = videos.filter(done, negate=True), videos.filter(done)
     why = parallel(_try_avi2frames, todo, path_frames=path_frames, force=force, n_workers=n_workers, progress=progress, **kwargs)
