@@ -20,11 +20,11 @@ from .splits import *
 # %% auto #0
 __all__ = ['get_instances', 'ImageTuple', 'ImageTupleTfm', 'FrameSampler', 'clip_length', 'clip_lengths', 'read_frames',
            'read_video', 'read_clip', 'TensorClip', 'ClipNormalize', 'LoadClip', 'ClipCropFlip', 'ClipDL',
-           'get_action_dataloaders', 'show_batch', 'clip_gif', 'animate_clip', 'UCF101Splitter', 'GroupSplitter',
-           'is_ucf101_named', 'read_class_index', 'clip_group']
+           'ClipToTuple', 'get_action_dataloaders', 'show_batch', 'clip_gif', 'animate_clip', 'UCF101Splitter',
+           'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
 
 # %% ../nbs/02_data.ipynb #f74b3356
-_all_ = ['UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group']
+_all_ = ['UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
 
 # %% ../nbs/02_data.ipynb #33b63c1c
 def _visible(path): return L(p for p in sorted(Path(path).iterdir()) if not p.name.startswith('.'))
@@ -89,9 +89,10 @@ def _folder_length(folder:Path) -> int:
     "Number of frames `0.jpg..{n-1}.jpg` in `folder`; `ValueError` naming it if empty, misnamed, gapped or mixed in size."
     names = sorted(e.name for e in os.scandir(folder) if not e.name.startswith('.'))
     if not names: raise ValueError(f"{folder}: no frames")
-    stems = [n[:-4] if n.lower().endswith('.jpg') else '' for n in names]
-    if bad := [n for n, s in zip(names, stems) if not (s.isascii() and s.isdigit())]:
-        raise ValueError(f"{folder}: {len(bad)} file(s) are not numbered frames like '0.jpg', e.g. {bad[:3]}")
+    stems = [n[:-4] if n.endswith('.jpg') else '' for n in names]  # the loader opens f'{i}.jpg': exactly that name
+    if bad := [n for n, s in zip(names, stems) if not (s.isascii() and s.isdigit() and s == str(int(s)))]:
+        raise ValueError(f"{folder}: {len(bad)} file(s) are not numbered frames like '0.jpg', e.g. {bad[:3]}: the loader "
+                         "reads 0.jpg, 1.jpg, ... exactly (no leading zeros, lower-case .jpg), so extract the clip again with `ucf_seq.frames`")
     if missing := sorted(set(range(len(names))) - {int(s) for s in stems}):
         raise ValueError(f"{folder}: {len(names)} frames but {missing[:3]} missing; frames must be 0.jpg..{len(names)-1}.jpg")
     first, last = (simplejpeg.decode_jpeg_header(Path(folder, f'{i}.jpg').read_bytes())[:2] for i in (0, len(names)-1))
@@ -125,7 +126,7 @@ def clip_lengths(
     "`clip_length` of each item, in threads; bad clips are returned with the reason, not raised."
     def f(o):
         try: return clip_length(o)
-        except ValueError as e: return str(e)
+        except (ValueError, OSError) as e: return str(e)  # OSError: e.g. a frame that is a broken link
     with ThreadPoolExecutor(n_workers) as ex: res = list(ex.map(f, items))
     return ({o: r for o, r in zip(items, res) if isinstance(r, int)},
             [(o, r) for o, r in zip(items, res) if not isinstance(r, int)])
@@ -156,7 +157,9 @@ def read_frames(
     "Decode frames `idxs` of `folder` at reduced scale, center-cropped square and resized to `size`."
     folder, out, shape = str(folder), np.empty((len(idxs), size, size, 3), np.uint8), None
     for j, i in enumerate(map(int, idxs)):
-        a = simplejpeg.decode_jpeg(_read_bytes(f'{folder}{os.sep}{i}.jpg'), fastdct=fastdct, min_height=size, min_width=size)
+        fn = f'{folder}{os.sep}{i}.jpg'
+        try: a = simplejpeg.decode_jpeg(_read_bytes(fn), fastdct=fastdct, min_height=size, min_width=size)
+        except ValueError as e: raise ValueError(f"{fn}: cannot decode JPEG ({e}): extract the clip again") from e
         if shape is None: shape, first = a.shape, i
         elif a.shape != shape: raise ValueError(f"{folder}: frames of different sizes: {first}.jpg decodes to {shape[1]}x{shape[0]}, "
                                                 f"{i}.jpg to {a.shape[1]}x{a.shape[0]}; extract it again")
@@ -303,6 +306,16 @@ class ClipDL(TfmdDL):
         xs = default_collate([o[0].as_subclass(Tensor).permute(0, 2, 3, 1) for o in b])  # (B, T, H, W, C)
         return (xs.permute(0, 1, 4, 2, 3).as_subclass(TensorClip), *fa_collate([o[1:] for o in b]))
 
+# %% ../nbs/02_data.ipynb #1dd12b70
+class ClipToTuple(Transform):
+    "The tutorial's batches: a `(B, T, C, H, W)` `TensorClip` to an `ImageTuple` of `T` `(B, C, H, W)` `TensorImage`s."
+    order = 100  # last: after the other batch transforms, fastai's `Normalize` (99) included
+    def encodes(self, x:TensorClip) -> ImageTuple: return ImageTuple(TensorImage(o) for o in x.as_subclass(Tensor).unbind(1))
+    def decode(self, b, **kwargs):
+        "Stack the frames of each `ImageTuple` in `b` (a batch, or its input alone) back into a `TensorClip`."
+        if isinstance(b, ImageTuple): return TensorClip(torch.stack(list(b), 1))
+        return type(b)(self.decode(o) if isinstance(o, ImageTuple) else o for o in b) if is_listy(b) else b
+
 # %% ../nbs/02_data.ipynb #7332082d
 def _splitter(files, val_idxs, splitter, lists, split):
     "The splitter `get_action_dataloaders` uses: `val_idxs`, else `splitter`, else the official split for UCF101 names."
@@ -312,6 +325,23 @@ def _splitter(files, val_idxs, splitter, lists, split):
     if lists is not None or is_ucf101_named(files): return UCF101Splitter(split, lists)
     raise ValueError("The items are not named like UCF101 clips (v_<Class>_gXX_cYY), so there is no official split: "
                      "pass `val_idxs=`, or `splitter=` (e.g. `RandomSplitter()`, optimistic if clips share scenes)")
+
+def _frame_size(clip:Path) -> tuple:
+    "`(width, height)` of the frames of `clip`: from its first frame's JPEG header, or its video stream."
+    if clip.is_dir():
+        h, w = simplejpeg.decode_jpeg_header(_read_bytes(str(clip/'0.jpg')))[:2]
+        return w, h
+    with av.open(str(clip)) as c: return c.streams.video[0].width, c.streams.video[0].height
+
+def _warn_small_frames(clips, size:int, n:int=5):
+    "Warn if a frame's short side is below `size` (so frames get upsampled) in one of `n` clips spread over `clips`."
+    for o in L(clips)[np.linspace(0, len(clips)-1, min(n, len(clips))).astype(int)]:
+        try: w, h = _frame_size(o)
+        except (ValueError, OSError, IndexError, av.error.FFmpegError): continue   # unreadable: reported elsewhere
+        if min(w, h) < size:
+            return warnings.warn(f"{o}: frames are {w}x{h}, smaller than image_size={size}, so every frame is upsampled (blurred, "
+                                 f"with no more detail): extract the frames with size>={size} (`videos2frames(..., size={size})`) "
+                                 "or use a smaller image_size")
 
 def _drop_bad(files, splits, bad):
     "Remove `bad` clips from `files` and renumber `splits`, with one warning."
@@ -335,20 +365,26 @@ def get_action_dataloaders(
     sample:str='segments', # `FrameSampler` mode: 'segments' (TSN), 'uniform' or the tutorial's 'first'
     aug=True, # Batch augmentation in training: True for `ClipCropFlip()`, False for none, or a list of transforms
     check:bool=True, # Check every clip up front (`clip_lengths`) and skip the bad ones with a warning
+    as_tuple:bool=False, # Batches as in the tutorial: a tuple of `seq_len` (bs, 3, H, W) images (`ClipToTuple`)
     **kwargs # Passed to `DataLoaders`: `num_workers`, `device`, `shuffle`, ...
 ) -> DataLoaders:
     "`DataLoaders` of `TensorClip` batches (bs, seq_len, 3, image_size, image_size) and labels from the parent folders."
     files = L(files).map(Path)
     split_fn = _splitter(files, val_idxs, splitter, lists, split)
+    vocab = read_class_index(lists) if lists is not None else getattr(split_fn, 'vocab', None)  # a `UCF101Splitter` of lists
+    if vocab and (unknown := FolderLabel(vocab).unknown(files)):
+        raise ValueError(f"Class folders {unknown[:5]} are not in {Path(lists if lists is not None else split_fn.lists)/'classInd.txt'}, even "
+                         "ignoring case: rename them to their classInd.txt names, or pass the lists of this data")
     splits = split_fn(files)
     lengths, bad = clip_lengths(files) if check else ({}, [])
     if bad: files, splits = _drop_bad(files, splits, bad)
-    vocab = getattr(split_fn, 'vocab', None) or sorted(set(files.map(parent_label)))
-    cat = Categorize(vocab=vocab, sort=False)
+    _warn_small_frames(files, image_size)
+    label = FolderLabel(vocab or sorted(set(files.map(parent_label))))
     load = LoadClip(image_size, FrameSampler(seq_len, sample), lengths)
-    dsets = Datasets(files, tfms=[[load], [parent_label, cat]], splits=splits)
+    dsets = Datasets(files, tfms=[[load], [label, Categorize(vocab=label.vocab, sort=False)]], splits=splits)
     augs = [ClipCropFlip()] if aug is True else list(L(aug or []))
-    return dsets.dataloaders(bs=bs, after_batch=[ClipNormalize(), *augs], dl_type=ClipDL, **kwargs)
+    after_batch = [ClipNormalize(), *augs, *([ClipToTuple()] if as_tuple else [])]
+    return dsets.dataloaders(bs=bs, after_batch=after_batch, dl_type=ClipDL, **kwargs)
 
 # %% ../nbs/02_data.ipynb #cdf4ad4c
 @dispatch
@@ -374,12 +410,14 @@ def view_dl(self:DataLoaders,
     "A `DataLoader` reading view `view` of `n_views` of each clip in `items`, in order, with `self`'s validation transforms."
     if not 0 <= view < n_views: raise ValueError(f"view must be in 0..{n_views-1}, not {view}")
     items = L(ifnone(items, self.valid_ds.items)).map(Path)
-    if with_labels and (unknown := sorted(set(items.map(parent_label)) - set(self.vocab))):
+    if with_labels and (unknown := FolderLabel(self.vocab).unknown(items)):
         raise ValueError(f"Class folders {unknown[:5]} are not in `dls.vocab`: pass `with_labels=False` to predict them")
     load = first(f for f in self.valid_ds.tls[0].tfms.fs if isinstance(f, LoadClip))
     lengths, bad = clip_lengths([o for o in items if load is None or o not in load.lengths])
     if bad: raise ValueError(f"{len(bad)} of {len(items)} clips cannot be read: " + '; '.join(r for _, r in bad[:5]))
-    if load is not None: load.lengths.update(lengths)
+    if load is not None:
+        load.lengths.update(lengths)
+        _warn_small_frames(items, load.size)
     ds = test_set(self.valid_ds, items, with_labels=with_labels)
     for tl in ds.tls: tl.tfms.fs = tl.tfms.fs.map(lambda f: f.at_view(view, n_views) if isinstance(f, LoadClip) else f)
     return self.valid.new(ds, **kwargs)

@@ -13,7 +13,7 @@ from fastcore.all import *
 
 # %% auto #0
 __all__ = ['clip_name', 'parse_clip', 'clip_group', 'clip_key', 'is_ucf101_named', 'read_class_index', 'official_test_groups',
-           'read_split', 'UCF101Splitter', 'GroupSplitter']
+           'read_split', 'UCF101Splitter', 'FolderLabel', 'GroupSplitter']
 
 # %% ../nbs/02a_splits.ipynb #faefadcb
 _clip_re = re.compile(r'v_(.+)_g(\d+)_c(\d+)')
@@ -138,6 +138,27 @@ class UCF101Splitter:
         if missing := sorted(k for k in self.train | self.test if k.casefold() not in have):
             warnings.warn(f"{len(missing)} of {len(side)} clips in the split-{self.split} lists have no item (first: {missing[:3]})")
         return [side[k] for k in keys]
+
+# %% ../nbs/02a_splits.ipynb #0c422030
+class FolderLabel:
+    "An item's label: the name of its class folder, spelled as in `vocab` (matched case-insensitively)."
+    def __init__(self,
+        vocab:list, # Class names, e.g. `UCF101Splitter.vocab` (the `classInd.txt` classes)
+    ):
+        self.vocab = list(vocab)
+        self._names = {c.casefold(): c for c in self.vocab} | {c: c for c in self.vocab}  # an exact spelling wins
+
+    def _get(self, o): n = Path(o).parent.name; return self._names.get(n, self._names.get(n.casefold()))
+    def __call__(self, o) -> str:
+        if (c := self._get(o)) is None:
+            raise ValueError(f"{o}: class folder {Path(o).parent.name!r} is not in the vocab ({len(self.vocab)} classes, e.g. {self.vocab[:3]})")
+        return c
+
+    def unknown(self,
+        items, # Video files or frame folders
+    ) -> list: # Sorted names of the class folders that match no class, even ignoring case
+        "Class folders of `items` that are not in `vocab`, even ignoring case."
+        return sorted({Path(o).parent.name for o in items if self._get(o) is None})
 
 # %% ../nbs/02a_splits.ipynb #af6cb687
 class GroupSplitter:
