@@ -18,8 +18,8 @@ from .synth import make_ucf101_sample
 
 # %% auto #0
 __all__ = ['PretrainedWeightsError', 'weights_path', 'ensure_weights', 'load_arch', 'create_encoder', 'SpatialSoftArgmax',
-           'tiny_cnn', 'as_clip', 'SimpleModel', 'simple_splitter', 'ClipColorShuffle', 'sample_dls', 'VideoEval',
-           'evaluate_videos', 'predict_video', 'adamw']
+           'tiny_cnn', 'as_clip', 'SimpleModel', 'simple_splitter', 'ClipColorShuffle', 'sample_dls', 'sample_learner',
+           'VideoEval', 'evaluate_videos', 'predict_video', 'adamw']
 
 # %% ../nbs/03_baseline.ipynb #e4b291df
 class PretrainedWeightsError(RuntimeError):
@@ -83,10 +83,16 @@ def load_arch(
     if w is None: return arch(pretrained=pretrained)
     if not pretrained: return arch(weights=None)
     name = f'the pretrained weights of {getattr(arch, "__name__", arch)}'
-    ensure_weights(w.url, name, timeout)
+    fn = ensure_weights(w.url, name, timeout)
+    cached = fn.exists()
     try: return arch(weights=w)
-    except OSError as e: raise PretrainedWeightsError(  # URLError is an OSError
-        f"Downloading {name} from {w.url} failed ({e}). Use `pretrained=False`, or copy the file to {weights_path(w.url)}") from e
+    except Exception as e:
+        why = str(e).split('\n')[0][:150]
+        if cached: msg = (f"The cached file {fn} of {name} cannot be loaded ({type(e).__name__}: {why}): it is probably "
+                          "truncated or corrupt. Delete it to download it again, or use `pretrained=False`")
+        elif isinstance(e, OSError): msg = f"Downloading {name} from {w.url} failed ({why}). Use `pretrained=False`, or copy the file to {fn}"
+        else: raise  # not about the weights file
+        raise PretrainedWeightsError(msg) from e
 
 # %% ../nbs/03_baseline.ipynb #6f9e70ac
 def create_encoder(
@@ -189,6 +195,16 @@ def sample_dls(
     kwargs = dict(aug=[ClipColorShuffle()], num_workers=0, **kwargs)
     return get_action_dataloaders(get_instances(dest/'frames'), bs=bs, image_size=image_size, seq_len=seq_len,
                                   lists=dest/'ucfTrainTestlist', path=dest, **kwargs)
+
+# %% ../nbs/03_baseline.ipynb #15375b0d
+def sample_learner(
+    dls:DataLoaders, # The clips, e.g. from `sample_dls`
+    model:nn.Module, # The model to train
+    **kwargs # Passed to `Learner`: `splitter`, `opt_func`, ...
+) -> Learner:
+    "A `Learner` of `model` on `dls` with the accuracy metric, in mixed precision when there is a GPU."
+    learn = Learner(dls, model, metrics=accuracy, **kwargs)
+    return learn.to_fp16() if torch.cuda.is_available() else learn
 
 # %% ../nbs/03_baseline.ipynb #4664c605
 @dataclass(repr=False)

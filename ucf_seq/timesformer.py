@@ -41,9 +41,10 @@ class TimeSformerModel(TimeSformer):
         x = as_clip(x)
         t, (h, w) = x.shape[1], x.shape[-2:]
         if (t, h, w) != (self.num_frames, self.image_size, self.image_size):
+            other = f", or the model with `num_frames={t}, image_size={h}`" if h == w else " (square frames only)"
             raise ValueError(f"This TimeSformer takes clips of {self.num_frames} frames of {self.image_size}x{self.image_size} "
                              f"pixels, not {t} frames of {w}x{h}: make the DataLoaders with `seq_len={self.num_frames}, "
-                             f"image_size={self.image_size}`, or the model with `num_frames={t}, image_size={h}`")
+                             f"image_size={self.image_size}`{other}")
         return super().forward(x, mask)
 
 # %% ../nbs/05_timesformer.ipynb #adb4081b
