@@ -13,18 +13,28 @@ from fastcore.script import call_parse, bool_arg
 from fastcore.basics import defaults, ifnone
 
 # %% auto #0
-__all__ = ['MODELS', 'RECIPES', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'script', 'run_cli',
-           'find_clips', 'has_videos', 'find_lists', 'ucf_seq_download', 'ucf_seq_frames', 'make_model',
-           'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
+__all__ = ['MODELS', 'RECIPES', 'SIZES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'script',
+           'run_cli', 'find_clips', 'has_videos', 'find_lists', 'made_frames', 'ucf_seq_download', 'ucf_seq_frames',
+           'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(ValueError):
     "A command-line argument is wrong; the message says which and what to do"
 
+def _positive(**opts):
+    "`UsageError` for the first of `opts` (option name: value) that is given and not more than 0."
+    for k, v in opts.items():
+        if v is not None and not v > 0: raise UsageError(f"--{k.replace('_', '-')} {v}: must be more than 0")
+
 def _no_bars():
     "Output to a file or pipe (a log) gets fastai's results table without progress bars."
     import fastprogress.fastprogress as fp  # its own check, `getattr(stdout, 'isatty')`, is true for any file
     fp.NO_BAR, fp.ConsoleProgressBar.fill = True, ''
+
+def _expected(e:Exception) -> bool:
+    "Is `e` the user's to fix (an argument, a file, the network, weights not at hand), not a bug that needs its traceback?"
+    weights = getattr(sys.modules.get('ucf_seq.baseline'), 'PretrainedWeightsError', ())  # imported by the commands that use it
+    return isinstance(e, (ValueError, FileNotFoundError, ConnectionError, rarfile.Error, weights))
 
 def script(func):
     "A console script for `func`: `--help` from its docments, errors as one line and exit status 2."
@@ -34,18 +44,24 @@ def script(func):
         warnings.filterwarnings('ignore', message='.*torch.jit.script.*')  # fastai's import, on every run: not the user's concern
         if not sys.stdout.isatty(): _no_bars()
         try: return func(*args, **kwargs)
-        except (ValueError, FileNotFoundError, ConnectionError, rarfile.Error) as e:
-            print(f'{name}: error: {e}', file=sys.stderr)
+        except Exception as e:
+            if not _expected(e): raise
+            print(f'{name}: error: ' + ' '.join(str(e).split()), file=sys.stderr)  # one line, whatever the message
             sys.exit(2)
     return call_parse(_run)
 
 # %% ../nbs/10_cli.ipynb #a517c50f
-def run_cli(*args, timeout=600) -> tuple: # (exit status, stdout, stderr)
+def run_cli(
+    *args, # The command (a console script of this package), then its arguments
+    timeout:int=600, # Seconds before it is stopped
+    env:dict=None, # Environment variables to set for it, on top of this process's
+) -> tuple: # (exit status, stdout, stderr)
     "Run console script `args[0]` (installed next to this Python) with arguments `args[1:]`, as a shell would."
-    import subprocess
+    import os, subprocess
     exe = Path(sys.executable).parent/args[0]
     if not exe.exists(): raise FileNotFoundError(f"{exe} not found: install the package with `pip install -e .`")
-    r = subprocess.run([str(exe), *map(str, args[1:])], capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run([str(exe), *map(str, args[1:])], capture_output=True, text=True, timeout=timeout,
+                       env=None if env is None else {**os.environ, **env})
     return r.returncode, r.stdout, r.stderr
 
 # %% ../nbs/10_cli.ipynb #e0910df9
@@ -72,6 +88,16 @@ def find_lists(
         if (p/'ucfTrainTestlist'/'classInd.txt').exists(): return p/'ucfTrainTestlist'
     return None
 
+def made_frames(
+    clips:Path, # The folder of class folders of videos
+    image_size:int, # The side the model needs
+) -> tuple|None: # `(frames folder, short side of its frames)`, or None
+    "The frames `ucf-seq-frames` made of `clips` (`<clips>-frames` next to it), if they are at least `image_size` pixels."
+    from ucf_seq.frames import frames_info
+    made = Path(clips).parent/f'{Path(clips).name}-frames'
+    sizes = [min(frames_info(p.parent)['size']) for p in made.glob('*/*/.frames.json')]
+    return (made, min(sizes)) if sizes and min(sizes) >= image_size else None
+
 # %% ../nbs/10_cli.ipynb #aa377c1e
 def ucf_seq_download(
     dest:str=None, # Folder to extract into; default `UCF101` in fastai's data folder
@@ -90,6 +116,8 @@ def ucf_seq_frames(
     workers:int=None, # Processes; default one per CPU
 ):
     "Extract the frames of every video to `<frames>/<Class>/<clip>/<i>.jpg`; report bad videos and go on."
+    _positive(size=size, quality=quality, every=every, workers=workers)
+    if quality > 100: raise UsageError(f"--quality {quality}: JPEG quality is 1 to 100")
     from ucf_seq.frames import videos2frames
     src = find_clips(videos)
     if not has_videos(src): raise FileNotFoundError(f"No .avi videos in the class folders of {src}")
@@ -103,8 +131,11 @@ MODELS = ('simple', 'lstm', 'timesformer')
 RECIPES = { # (epochs, learning rate, frozen epochs of `fine_tune`) for each model, on the sample data and on UCF101
     'sample': dict(simple=(20, 1e-2, 0), lstm=(20, 1e-2, 0), timesformer=(25, 3e-3, 0)),
     'ucf101': dict(simple=(3, 1e-3, 3), lstm=(5, 5e-3, 1), timesformer=(12, 5e-4, 0))}
+SIZES = dict(sample=(32, 4), ucf101=(64, 5)) # default (image size, frames per clip); on UCF101 the tutorial's 5 frames
+QUICK = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) # the `--quick` sample: 4 groups of 2-3 clips per class
 
 def _check_args(model, split, epochs=None):
+    "`UsageError` for an unknown model, a split other than 1-3, or fewer than 1 epoch."
     if model not in MODELS: raise UsageError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
     if split not in (1, 2, 3): raise UsageError(f"--split {split}: UCF101's official splits are 1, 2 and 3")
     if epochs is not None and epochs < 1: raise UsageError(f"--epochs {epochs}: train for at least 1 epoch")
@@ -117,6 +148,12 @@ def _encoder(arch:str):
     if arch.islower() and callable(f := getattr(torchvision.models, arch, None)): return f
     raise UsageError(f"--arch {arch}: use tiny_cnn or a torchvision model such as resnet34")
 
+def _check_model(model, arch, pretrained):
+    "`UsageError` unless `arch` and `pretrained` suit `model`; the encoder's builder for `simple` and `lstm`."
+    if model != 'timesformer': return _encoder(arch)
+    if arch not in ('tiny', 'tutorial'): raise UsageError(f"--arch {arch}: the timesformer comes in 'tiny' and 'tutorial'")
+    if pretrained: raise UsageError("the timesformer has no pretrained weights: use --pretrained false")
+
 def make_model(
     model:str, # One of `MODELS`
     n_out:int, # Number of classes
@@ -127,14 +164,12 @@ def make_model(
 ) -> tuple: # (model, splitter)
     "A fresh model and its parameter splitter, by name."
     from fastai.vision.all import trainable_params
+    enc = _check_model(model, arch, pretrained)
     if model == 'timesformer':
         from ucf_seq.timesformer import TimeSformerModel, tiny_timesformer
-        if arch not in ('tiny', 'tutorial'): raise UsageError(f"--arch {arch}: the timesformer comes in 'tiny' and 'tutorial'")
-        if pretrained: raise UsageError("the timesformer has no pretrained weights: use --pretrained false")
         return (tiny_timesformer if arch == 'tiny' else TimeSformerModel)(n_out, image_size=image_size, num_frames=seq_len), trainable_params
     from ucf_seq.baseline import SimpleModel, simple_splitter
     from ucf_seq.lstm import RNNModel, rnnmodel_splitter
-    enc = _encoder(arch)
     if model == 'simple': return SimpleModel(enc, n_out, pretrained=pretrained), simple_splitter
     return RNNModel(enc, n_out, pretrained=pretrained), rnnmodel_splitter
 
@@ -147,13 +182,13 @@ def _dataloaders(data, dest, quick, bs, image_size, seq_len, split):
     if data is None:
         from ucf_seq.baseline import sample_dls
         dest = Path(dest) if dest else fastai_path('data')/'ucf_seq_sample'
-        kw = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) if quick else {}
-        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **kw)
+        if quick: dest = dest/'quick'  # a folder of its own: its split lists do not list a full sample's clips
+        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **(QUICK if quick else {}))
     clips = find_clips(data)
     dest, frames = Path(dest) if dest else clips.parent, clips
     if has_videos(clips):
-        frames = dest/f'frames-{image_size}'
-        res = videos2frames(clips, frames, size=image_size)
+        frames, size = made_frames(clips, image_size) or (dest/f'frames-{image_size}', image_size)
+        res = videos2frames(clips, frames, size=size)
         print(f'frames: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed, in {frames}')
     return get_action_dataloaders(get_instances(frames), bs=bs, image_size=image_size, seq_len=seq_len,
                                   lists=find_lists(clips), split=split, path=dest)
@@ -163,37 +198,46 @@ def _fit(learn, pretrained, epochs, lr, freeze_epochs):
     if pretrained: learn.fine_tune(epochs, lr, freeze_epochs=max(1, freeze_epochs))
     else: learn.fit_one_cycle(epochs, lr)
 
+def _get_weights(enc):
+    "Download the pretrained weights of encoder builder `enc` now, or raise `PretrainedWeightsError` saying what to do."
+    from fastai.distributed import rank0_first
+    from ucf_seq.baseline import load_arch, PretrainedWeightsError
+    try: rank0_first(load_arch, enc, True)  # the first process downloads, the others find them cached
+    except PretrainedWeightsError as e: raise PretrainedWeightsError(f"{e} (`pretrained=False` is `--pretrained false` here.)") from e
+
 def ucf_seq_train(
-    data:str=None, # UCF101 folder, videos or frames; default: make the sample data set in `dest`
-    dest:str=None, # Working folder for sample data, frames and the model; default next to `data`, or `ucf_seq_sample` in fastai's data folder
+    data:str=None, # UCF101 folder, videos or frames; default: make the sample data set in `dest`. Videos are extracted to `<dest>/frames-<image size>`, unless `ucf-seq-frames` made `<videos>-frames` at that size or larger
+    dest:str=None, # Working folder for sample data, frames and the model; default next to `data`, or `ucf_seq_sample` in fastai's data folder; `--quick` works in its subfolder `quick`
     model:str='lstm', # Model: simple, lstm or timesformer
     split:int=1, # Official split (1-3) to hold out
     epochs:int=None, # Epochs; default the model's recipe: 20, 20 or 25 on the sample data, 3, 5 or 12 on UCF101 (simple, lstm, timesformer)
     lr:float=None, # Peak learning rate; default the model's recipe
     bs:int=32, # Batch size
     image_size:int=None, # Side of the frames; default 32 on the sample data, 64 on UCF101
-    seq_len:int=None, # Frames per clip, spread over the whole clip; default 4 on the sample data, 8 on UCF101
+    seq_len:int=None, # Frames per clip, spread over the whole clip; default 4 on the sample data, 5 (the tutorial's) on UCF101
     arch:str=None, # Encoder: tiny_cnn or a torchvision model (simple, lstm); tiny or tutorial (timesformer); default by data
-    pretrained:bool_arg=None, # ImageNet weights for the encoder; default true on UCF101, false on the sample data
+    pretrained:bool_arg=None, # ImageNet weights for the encoder, downloaded before any data is prepared; default true on UCF101, false on the sample data
     n_views:int=3, # Views per video averaged at evaluation
     quick:bool=False, # A tiny sample data set and 1 epoch: a smoke test
     seed:int=42, # Random seed
 ):
     "Train a video classifier, grade it at video level on the held-out official split, and export it."
     _check_args(model, split, epochs)
-    sample = data is None
-    arch = ifnone(arch, ('tiny' if sample else 'tutorial') if model == 'timesformer' else 'tiny_cnn' if sample else 'resnet34')
-    pretrained = ifnone(pretrained, not sample and model != 'timesformer')
-    n_epochs, lr_, freeze = RECIPES['sample' if sample else 'ucf101'][model]
+    _positive(bs=bs, image_size=image_size, seq_len=seq_len, n_views=n_views, lr=lr)
+    kind = 'sample' if data is None else 'ucf101'
+    arch = ifnone(arch, ('tiny' if kind == 'sample' else 'tutorial') if model == 'timesformer' else 'tiny_cnn' if kind == 'sample' else 'resnet34')
+    pretrained = ifnone(pretrained, kind == 'ucf101' and model != 'timesformer')
+    enc = _check_model(model, arch, pretrained)  # fail now, not after the data is ready
+    n_epochs, lr_, freeze = RECIPES[kind][model]
     epochs, lr = ifnone(epochs, 1 if quick else n_epochs), ifnone(lr, lr_)
     if quick: bs = min(bs, 8)  # the quick sample has about 20 training clips
-    image_size, seq_len = ifnone(image_size, 32 if sample else 64), ifnone(seq_len, 4 if sample else 8)
-    if model != 'timesformer': _encoder(arch)  # fail now, not after the data is ready
+    image_size, seq_len = ifnone(image_size, SIZES[kind][0]), ifnone(seq_len, SIZES[kind][1])
     import torch
     from fastai.vision.all import Learner, accuracy, set_seed
     from fastai.distributed import rank0_first, rank_distrib
     import ucf_seq.distributed  # lets `distrib_ctx` run CPU processes too
     from ucf_seq.baseline import evaluate_videos, adamw
+    if pretrained: _get_weights(enc)
     set_seed(seed, reproducible=True)
     dls = rank0_first(_dataloaders, data, dest, quick, bs, image_size, seq_len, split)
     net, splitter = make_model(model, dls.c, image_size, seq_len, arch, pretrained)
@@ -216,31 +260,46 @@ def ucf_seq_train(
 
 # %% ../nbs/10_cli.ipynb #be79412e
 def load_model(
-    model_file:str, # A model exported by `ucf-seq-train` or `learn.export()`; trusted files only
+    model_file:str, # A model exported by `ucf-seq-train` or `learn.export()`; loading it runs code from it: trusted files only
 ):
-    "`load_learner` of an exported model, with a clear error if the file is missing."
-    if not Path(model_file).is_file(): raise FileNotFoundError(f"{model_file}: no such model file (make one with ucf-seq-train)")
+    "`load_learner` of an exported model, with one clear error if the file is missing or is not such a model."
+    fn = Path(model_file)
+    if not fn.is_file(): raise FileNotFoundError(f"{fn}: no such model file (make one with ucf-seq-train)")
+    bad = f"{fn}: not a model exported by ucf-seq-train/learn.export, or made by another version"
+    with open(fn, 'rb') as f: head = f.read(2)
+    if head != b'PK' and head[:1] != b'\x80': raise UsageError(f"{bad}: {'the file is empty' if not head else 'neither a zip nor a pickle'}")
+    import pickle
     from fastai.learner import load_learner
-    return load_learner(model_file)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='load_learner` uses')  # that it runs code from the file: our docs say so
+            return load_learner(fn)
+    except UnboundLocalError as e: raise UsageError(f"{bad}: it refers to a module that cannot be imported here") from e  # fastai hides the ImportError
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, RuntimeError, ValueError) as e:
+        raise UsageError(f"{bad}: {type(e).__name__}: {e}") from e
 
 def ucf_seq_predict(
-    model_file:str, # A model exported by `ucf-seq-train` (`learn.export`); trusted files only
+    model_file:str, # A model exported by `ucf-seq-train` (`learn.export`); loading it runs code from it: trusted files only
     *videos:str, # `.avi` files or frame folders of clips
     k:int=5, # How many classes to print for each video
     n_views:int=3, # Views per video averaged
 ):
     "Print the `k` most probable classes of each video, with probabilities."
     if not videos: raise UsageError("give one or more videos (.avi files or frame folders) after the model file")
-    if missing := [v for v in videos if not Path(v).exists()]: raise FileNotFoundError(f"{missing[0]}: no such video or frame folder")
+    _positive(k=k, n_views=n_views)
+    for v in map(Path, videos):
+        if not v.exists(): raise FileNotFoundError(f"{v}: no such video or frame folder")
+        if v.is_file() and v.suffix.lower() != '.avi':
+            raise UsageError(f"{v}: not an .avi video or a frame folder; convert it first, e.g. ffmpeg -i {v} {v.with_suffix('.avi')}")
+    learn, out = load_model(model_file), {}  # a bad model file is reported before the rest of fastai is imported
     from ucf_seq.baseline import predict_video
-    learn, out = load_model(model_file), {}
     for v in videos:
         out[v] = predict_video(learn, Path(v), n_views=n_views, k=k)
         print(v, *(f'  {c:<20s} {p:.3f}' for c, p in out[v]), sep='\n')
     return out
 
 def ucf_seq_evaluate(
-    model_file:str, # A model exported by `ucf-seq-train`; trusted files only
+    model_file:str, # A model exported by `ucf-seq-train`; loading it runs code from it: trusted files only
     data:str, # UCF101 folder, videos or frames (from `ucf-seq-frames` or `ucf-seq-train`)
     split:int=1, # Official split whose test set is graded
     lists:str=None, # The `ucfTrainTestlist` folder; default the one next to the data, else the group numbers in clip names
@@ -248,10 +307,11 @@ def ucf_seq_evaluate(
 ):
     "Grade an exported model at video level on the test set of an official split."
     _check_args('simple', split)
-    clips = find_clips(data)
+    _positive(n_views=n_views)
+    clips, learn = find_clips(data), load_model(model_file)
     from ucf_seq.data import get_instances, UCF101Splitter
     from ucf_seq.baseline import evaluate_videos
-    learn, items = load_model(model_file), get_instances(clips)
+    items = get_instances(clips)
     ev = evaluate_videos(learn, items[UCF101Splitter(split, ifnone(lists, find_lists(clips)))(items)[1]], n_views=n_views)
     print(ev)
     return ev
