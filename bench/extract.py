@@ -54,20 +54,29 @@ def cpu_secs():
     return t.user + t.system + t.children_user + t.children_system
 
 def run(f, videos, out):
-    "Wall and CPU seconds `f(videos, out)` takes, and the number of JPEGs it wrote."
-    shutil.rmtree(out, ignore_errors=True)
+    "Wall and CPU seconds `f(videos, out)` takes, and the number of JPEGs it wrote into the new folder `out`."
     os.sync()                                                        # start each run with no writes pending
     t0, c0 = time.perf_counter(), cpu_secs()
     f(videos, out)
     return time.perf_counter() - t0, cpu_secs() - c0, sum(1 for _ in out.rglob('*.jpg'))
 
+def create_cost(folder, n=2000):
+    "Milliseconds to create one empty file in the new folder `folder` (kept until the end, like the frames)."
+    folder.mkdir(parents=True)
+    t0 = time.perf_counter()
+    for i in range(n): os.close(os.open(folder/f'{i}.jpg', os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+    return (time.perf_counter() - t0)/n*1e3
+
 def time_methods(ms, videos, dest, repeats):
     "Wall seconds, CPU seconds (lists over `repeats`) and JPEGs written, for each method in `ms`."
     wall, cpu, n = {k: [] for k in ms}, {k: [] for k in ms}, {}
     for r in range(repeats):                                         # methods take turns, so load changes hit all
-        for k, f in ms.items():
-            w, c, n[k] = run(f, videos, dest)
+        for i, (k, f) in enumerate(ms.items()):
+            # A new folder each run, nothing deleted until the end: on ext4 without a journal, creating a file soon
+            # (<30 s) after many deletions costs ~1 ms (the allocator skips each recently deleted inode).
+            w, c, n[k] = run(f, videos, dest/f'{r}-{i}')
             wall[k].append(w); cpu[k].append(c)
+    if len(set(n.values())) != 1: raise SystemExit(f'The methods wrote different numbers of frames: {n}')
     return wall, cpu, n
 
 def report(wall, cpu, n):
@@ -92,8 +101,13 @@ def main(
     try:
         videos = sample(tmp/'videos', clips, frames)
         if tree: videos = sorted((tmp/'videos'/'UCF101').rglob('*.avi'))  # the tree method takes the whole folder
+        ms_file = create_cost(dest/'probe')
+        if ms_file > 0.1: print(f'Warning: creating a file under {dest.parent} takes {ms_file:.2f} ms, which will dominate the times. '
+                                'On ext4 without a journal that happens for a minute or so after many files were deleted '
+                                'nearby (a previous run of this script deletes its frames when it ends): wait, or pass --out.')
         wall, cpu, n = time_methods(methods(tree), videos, dest, repeats)
-        print(f'{len(videos)} clips, {next(iter(n.values()))} frames (320x240), written under {dest.parent}; '
+        print(f'{len(videos)} clips, {next(iter(n.values()))} frames (320x240), written under {dest.parent} '
+              f'(creating a file: {ms_file:.3f} ms); '
               f'{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; '
               f'PyAV {av.__version__}, simplejpeg {simplejpeg.__version__}; median of {repeats} runs')
         report(wall, cpu, n)
