@@ -10,7 +10,7 @@ import os, socket, threading, urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
-import functools, tempfile, torch, torchvision
+import atexit, functools, shutil, tempfile, torch, torchvision
 from fastai.vision.all import *
 from .data import *
 from .frames import videos2frames
@@ -176,11 +176,13 @@ class ClipColorShuffle(Transform):
 # %% ../nbs/03_baseline.ipynb #0a65c633
 @functools.cache
 def _sample_dir(*args) -> Path:
-    "A temporary folder for the sample data made with `args`, the same one for the life of this process."
-    return Path(tempfile.mkdtemp(prefix='ucf_seq_sample_'))
+    "A temporary folder for the sample data made with `args`, the same one for the life of this process, which deletes it."
+    d = Path(tempfile.mkdtemp(prefix='ucf_seq_sample_'))
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d
 
 def sample_dls(
-    dest:Path=None, # Folder for the sample videos, their frames and models; default a temporary folder, one per process and data
+    dest:Path=None, # Folder for the sample videos, their frames and models; default a temporary folder, one per process and data, deleted when the process ends
     bs:int=32, # Clips per batch
     seq_len:int=4, # Frames per clip, spread over the whole clip
     image_size:int=32, # Side of the frames the model sees; they are extracted at twice this
