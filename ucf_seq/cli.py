@@ -233,10 +233,10 @@ def ucf_seq_train(
     if quick: bs = min(bs, 8)  # the quick sample has about 20 training clips
     image_size, seq_len = ifnone(image_size, SIZES[kind][0]), ifnone(seq_len, SIZES[kind][1])
     import torch
-    from fastai.vision.all import Learner, accuracy, set_seed
+    from fastai.vision.all import set_seed
     from fastai.distributed import rank0_first, rank_distrib
     import ucf_seq.distributed  # lets `distrib_ctx` run CPU processes too
-    from ucf_seq.baseline import evaluate_videos, adamw
+    from ucf_seq.baseline import evaluate_videos, adamw, sample_learner
     if pretrained: _get_weights(enc)
     set_seed(seed, reproducible=True)
     dls = rank0_first(_dataloaders, data, dest, quick, bs, image_size, seq_len, split)
@@ -245,8 +245,7 @@ def ucf_seq_train(
         print(f"data: {len(dls.train_ds)} training and {len(dls.valid_ds)} test clips (split {split}) of {dls.c} classes, "
               f"{seq_len} frames of {image_size} px, in {dls.path}")
         print(f"model: {model} ({arch}{', pretrained' if pretrained else ''}), {epochs} epoch{'s'*(epochs > 1)} at {lr:g}")
-    learn = Learner(dls, net, metrics=accuracy, splitter=splitter, opt_func=adamw)
-    if torch.cuda.is_available(): learn = learn.to_fp16()
+    learn = sample_learner(dls, net, splitter=splitter, opt_func=adamw)  # accuracy, and mixed precision on a GPU
     with learn.distrib_ctx(sync_bn=torch.cuda.is_available()):  # SyncBatchNorm needs CUDA
         _fit(learn, pretrained, epochs, lr, freeze)
         ev = evaluate_videos(learn, n_views=n_views)       # on every process: each grades a share of the videos
