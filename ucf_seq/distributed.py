@@ -6,10 +6,10 @@ Docs: https://ucf-seq.github.io/ucf_seq/distributed.html.md"""
 
 # %% ../nbs/11_distributed.ipynb #0193a7b7
 from __future__ import annotations
-import torch
+import atexit, torch
 from fastcore.basics import patch
 from fastai.torch_core import LongTensor
-from fastai.distributed import DistributedDL
+from fastai.distributed import DistributedDL, teardown_distrib
 
 # %% auto #0
 __all__ = []
@@ -21,3 +21,6 @@ def _broadcast(self:DistributedDL, t, rank):
     t = LongTensor(t).to('cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
+
+# %% ../nbs/11_distributed.ipynb #2d218e2c
+atexit.register(teardown_distrib)  # a gloo group left open to the interpreter's exit can abort the process
