@@ -6,21 +6,22 @@ Docs: https://ucf-seq.github.io/ucf_seq/frames.html.md"""
 
 # %% ../nbs/01_frames.ipynb #12205fa6
 from __future__ import annotations
-import av, json, os, shutil, simplejpeg, numpy as np
+import av, json, os, shutil, signal, simplejpeg, sys, threading, numpy as np
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from multiprocessing import parent_process
 from pathlib import Path
 from fastcore.all import *
 from PIL import Image
 
 # %% auto #0
-__all__ = ['FrameExtractionError', 'extract_frames', 'scaled_size', 'jpeg_planes', 'frames_dir', 'avi2frames', 'frames_info',
-           'ExtractionSummary', 'videos2frames']
+__all__ = ['FrameExtractionError', 'extract_frames', 'scaled_size', 'jpeg_planes', 'frames_dir', 'check_frame_count',
+           'avi2frames', 'frames_info', 'ExtractionSummary', 'videos2frames']
 
 # %% ../nbs/01_frames.ipynb #9eb69192
-class FrameExtractionError(Exception):
+class FrameExtractionError(ValueError):
     "The frames of video `path` could not be extracted, for `reason`."
     def __init__(self, path, reason):
         super().__init__(path, reason)
@@ -36,7 +37,7 @@ def _decoded(video_path, check_count:bool=False):
         stream.thread_type = 'NONE'  # threads cost more than they save on UCF101's small frames (see above)
         n = 0
         for n, f in enumerate(c.decode(stream), 1): yield f
-        if check_count: _check_count(video_path, n, stream.frames)  # too few frames? (see "Bad input" below)
+        if check_count: check_frame_count(video_path, n, stream.frames)  # too few frames? (see "Bad input" below)
 
 # %% ../nbs/01_frames.ipynb #af7f43d6
 def extract_frames(
@@ -78,10 +79,20 @@ def frames_dir(
     return Path(path_frames)/video_path.parent.name/video_path.stem
 
 # %% ../nbs/01_frames.ipynb #4699ed23
+def _pid_alive(pid:int) -> bool:
+    "Is process `pid` running (on this machine)?"
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True   # it exists, owned by someone else
+    return True
+
 def _leftovers(dest):
-    "Temporary folders of `dest` left by interrupted runs."
+    "Temporary folders of `dest` left by runs that are over (this process's own, or a process that is gone)."
     pre = f'.{dest.name}.'
-    return L(p for p in dest.parent.glob('.*') if p.name.startswith(pre) and p.name[len(pre):].startswith(('tmp-', 'old-')))
+    def over(p):
+        kind, _, pid = p.name[len(pre):].partition('-')
+        return kind in ('tmp', 'old') and pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid)))
+    return L(p for p in dest.parent.glob('.*') if p.name.startswith(pre) and over(p))
 
 def _fresh_tmp(dest):
     "An empty temporary folder next to `dest`, after deleting leftovers of interrupted runs."
@@ -92,24 +103,34 @@ def _fresh_tmp(dest):
 
 def _publish(tmp, dest):
     "Rename the complete folder `tmp` to `dest`, replacing an old `dest` without ever leaving it half-deleted."
-    if not dest.exists(): return os.replace(tmp, dest)
+    if not dest.exists():
+        try: return os.replace(tmp, dest)
+        except OSError:
+            if dest.is_dir(): return   # another run published the same clip meanwhile: its frames are as good
+            raise
     old = dest.rename(dest.parent/f'.{dest.name}.old-{os.getpid()}')
     os.replace(tmp, dest)
     shutil.rmtree(old)
 
 # %% ../nbs/01_frames.ipynb #4f013cca
-def _check_file(video_path):
-    "Raise `FrameExtractionError` if `video_path` is missing, empty, or shorter than its AVI (RIFF) header says."
+def _check_file(video_path) -> str:
+    "Raise `FrameExtractionError` for a missing or empty file; say how short it is if its RIFF header says more."
+    if video_path.is_symlink() and not video_path.exists():
+        raise FrameExtractionError(video_path, f'broken symbolic link (to {os.readlink(video_path)})')
     if not video_path.is_file(): raise FrameExtractionError(video_path, 'file not found')
     n = video_path.stat().st_size
     if n == 0: raise FrameExtractionError(video_path, 'empty file (0 bytes)')
     with open(video_path, 'rb') as f: head = f.read(8)
-    if head[:4] == b'RIFF' and (want := int.from_bytes(head[4:8], 'little') + 8) > n:
-        raise FrameExtractionError(video_path, f'truncated: {n:,} of the {want:,} bytes its AVI header announces')
+    want = int.from_bytes(head[4:8], 'little') + 8
+    return f'truncated: {n:,} of the {want:,} bytes its AVI header announces' if head[:4] == b'RIFF' and want > n else ''
 
 # %% ../nbs/01_frames.ipynb #98d49d51
-def _check_count(video_path, n:int, announced:int):
-    "Raise `FrameExtractionError` if no frame decoded, or clearly fewer than the `announced` ones (0: unknown)."
+def check_frame_count(
+    video_path:Path, # The video, for the message
+    n:int, # Frames decoded (or video packets counted)
+    announced:int, # Frames its header announces; 0 if unknown
+):
+    "Raise `FrameExtractionError` if no frame decoded, or clearly fewer than the `announced` ones."
     if n == 0: raise FrameExtractionError(video_path, 'no decodable frames')
     if announced - n > max(2, 0.02*announced):
         raise FrameExtractionError(video_path, f'decoded {n} of the {announced} frames its header announces')
@@ -153,11 +174,14 @@ def avi2frames(
     _check_options(quality, every)
     video_path, dest = Path(video_path), frames_dir(video_path, path_frames)
     if dest.exists() and not force: return dest
-    _check_file(video_path)
+    short = _check_file(video_path)
     tmp = _fresh_tmp(dest)
     try:
         try: info = _write_frames(video_path, tmp, size, quality, every, n_threads)
         except av.error.FFmpegError as e: raise FrameExtractionError(video_path, f'cannot decode: {e.strerror or e}') from e
+        except FrameExtractionError as e:
+            if short: raise FrameExtractionError(video_path, f'{short}, and {e.reason}') from None
+            raise
         (tmp/'.frames.json').write_text(json.dumps(info))
         _publish(tmp, dest)
     finally: shutil.rmtree(tmp, ignore_errors=True)
@@ -190,13 +214,27 @@ class ExtractionSummary:
 
 # %% ../nbs/01_frames.ipynb #04ca9bc0
 def _find_videos(path_videos:Path, extensions:tuple) -> L:
-    "Video files under `path_videos`, sorted; folders, hidden files and anything in a hidden folder are left out."
+    "Video files (and broken links named like them) under `path_videos`, sorted; hidden ones and folders left out."
     root = Path(path_videos)
     def hidden(p): return any(s.startswith('.') for s in p.relative_to(root).parts)
-    return L(p for p in root.rglob('*') if p.suffix.lower() in extensions and not hidden(p) and p.is_file()).sorted()
+    def video(p): return p.is_file() or (p.is_symlink() and not p.exists())
+    return L(p for p in root.rglob('*') if p.suffix.lower() in extensions and not hidden(p) and video(p)).sorted()
+
+def _die_with_parent():
+    "In a worker process, end this process when its parent dies (`kill -9` included); once per process."
+    if parent_process() is None or getattr(_die_with_parent, 'on', False): return
+    _die_with_parent.on, ppid = True, parent_process().pid
+    if sys.platform == 'linux':  # at once: the kernel sends SIGKILL when the parent goes
+        try: import ctypes; ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except Exception: pass
+    def watch():  # everywhere: within half a second
+        while os.getppid() == ppid: threading.Event().wait(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
 
 def _try_avi2frames(video_path, path_frames, **kwargs) -> str|None:
     "Run `avi2frames`; return why it failed, or None."
+    _die_with_parent()
     try: avi2frames(video_path, path_frames, **kwargs)
     except FrameExtractionError as e: return e.reason
     except Exception as e: return f'{type(e).__name__}: {e}'
