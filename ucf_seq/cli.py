@@ -102,10 +102,12 @@ def made_frames(
 def ucf_seq_download(
     dest:str=None, # Folder to extract into; default `UCF101` in fastai's data folder
     archive:str=None, # Folder for the downloaded archives; default fastai's archive folder
+    insecure:bool=False, # Skip verifying the site's HTTPS certificate (its chain fails in common clients); warns, archives checked after
+    ca_bundle:str=None, # File of CA certificates to verify the site's HTTPS certificate with
 ):
-    "Download UCF101 and its official split files, resuming a partial download, and extract them once."
+    "Download UCF101 and its official split files, resuming a partial download, check them, and extract them once."
     from ucf_seq.download import get_ucf101
-    print(get_ucf101(dest, archive))
+    print(get_ucf101(dest, archive, insecure=insecure, ca_bundle=ca_bundle))
 
 def ucf_seq_frames(
     videos:str, # The UCF101 folder (class folders of .avi files, or a folder holding `UCF-101/`)

@@ -6,7 +6,8 @@ Docs: https://ucf-seq.github.io/ucf_seq/download.html.md"""
 
 # %% ../nbs/00_download.ipynb #39e29ecd
 from __future__ import annotations
-import re, shutil, stat, struct, warnings, zipfile, zlib
+import errno, hashlib, re, shutil, ssl, stat, struct, warnings, zipfile, zlib
+from contextlib import contextmanager
 from http.client import HTTPException
 from pathlib import Path, PureWindowsPath
 from urllib.error import HTTPError, URLError
@@ -19,8 +20,9 @@ from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'DownloadError', 'download_url', 'download_ucf101', 'UnsafeArchiveError',
-           'DamagedArchiveError', 'unzip', 'make_rar', 'unrar', 'get_ucf101']
+__all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'UCF101_LISTS', 'DownloadError', 'CertificateError', 'download_url', 'sha256sum',
+           'download_ucf101', 'UnsafeArchiveError', 'DamagedArchiveError', 'ExtractError', 'unzip', 'make_rar', 'unrar',
+           'check_ucf101', 'get_ucf101']
 
 # %% ../nbs/00_download.ipynb #e97fc417
 class DownloadError(ConnectionError):
@@ -38,16 +40,17 @@ def _range_start(resp) -> int|None:
     m = re.match(r'bytes (\d+)-', resp.headers.get('Content-Range') or '')
     return int(m[1]) if m else None
 
-def _get(url:str, start:int, timeout:float):
+def _get(url:str, start:int, timeout:float, ctx=None):
     "Open `url` for its bytes from `start` on; `None` if the bytes before `start` are the whole file"
-    try: resp = urlopen(Request(url, headers={'Range': f'bytes={start}-'} if start else {}), timeout=timeout)
+    try: resp = urlopen(Request(url, headers={'Range': f'bytes={start}-'} if start else {}), timeout=timeout,
+                   context=ctx)
     except HTTPError as e:
         if e.code != 416 or not start: raise
-        return None if _full_size(e) == start else _get(url, 0, timeout)
+        return None if _full_size(e) == start else _get(url, 0, timeout, ctx)
     if resp.status != 206 or (got := _range_start(resp)) == start: return resp
     resp.close()
     if not start: raise DownloadError(f'asked for the whole file, the server sent a part starting at byte {got}')
-    return _get(url, 0, timeout)  # the server sent other bytes than those asked for: start again
+    return _get(url, 0, timeout, ctx)  # the server sent other bytes than those asked for: start again
 
 # %% ../nbs/00_download.ipynb #b0803852
 def _save(resp, part:Path, show_progress:bool) -> tuple:
@@ -59,11 +62,28 @@ def _save(resp, part:Path, show_progress:bool) -> tuple:
         while chunk := resp.read(1<<20): f.write(chunk); update(f.tell())
         return f.tell(), total
 
+# %% ../nbs/00_download.ipynb #58870639
+class CertificateError(DownloadError):
+    "A server's HTTPS certificate could not be verified"
+
+def _ssl_context(insecure:bool=False, ca_bundle:str=None) -> ssl.SSLContext:
+    "An SSL context that verifies with the system's CAs, with `ca_bundle`'s, or (`insecure`) not at all"
+    if insecure and ca_bundle: raise ValueError('give a CA bundle or ask for no verification (insecure), not both')
+    try: ctx = ssl.create_default_context(cafile=ca_bundle)
+    except OSError as e: raise ValueError(f'Could not load the CA bundle {ca_bundle}: {e}') from e
+    if insecure: ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    return ctx
+
+def _cert_failure(e:Exception) -> ssl.SSLCertVerificationError|None:
+    "The certificate error behind `e`, if a certificate check is what failed"
+    for o in (e, getattr(e, 'reason', None)):
+        if isinstance(o, ssl.SSLCertVerificationError): return o
+
 # %% ../nbs/00_download.ipynb #11711d0e
-def _has_more(url:str, got:int, timeout:float) -> bool|None:
+def _has_more(url:str, got:int, timeout:float, ctx=None) -> bool|None:
     "Does the server have bytes of `url` after the first `got`? `None` when it cannot say (it ignores `Range`)"
     try:
-        with urlopen(Request(url, headers={'Range': f'bytes={got}-'}), timeout=timeout) as resp:
+        with urlopen(Request(url, headers={'Range': f'bytes={got}-'}), timeout=timeout, context=ctx) as resp:
             return True if resp.status == 206 and _range_start(resp) == got else None
     except HTTPError as e:
         if e.code == 416: return False
@@ -74,17 +94,27 @@ def download_url(url:str, # URL of the file
                  dest:Path, # Where to save it; a partial download is kept next to it as `dest.part`
                  timeout:float=30., # Seconds to wait for the server before giving up
                  show_progress:bool=True, # Show a progress bar
+                 insecure:bool=False, # Do not verify the server's HTTPS certificate (warns)
+                 ca_bundle:str=None, # File of CA certificates to verify the server with
                 ) -> Path: # `dest`
     "Download `url` to `dest`, resuming a partial download and skipping a complete one"
     dest = Path(dest)
     if dest.exists(): return dest
+    ctx = _ssl_context(insecure, ca_bundle)
+    if insecure and url.startswith('https:'):
+        warnings.warn(f'Downloading {url} WITHOUT verifying its certificate: check what arrives')
     part = dest.with_name(dest.name + '.part')
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        resp = _get(url, part.stat().st_size if part.exists() else 0, timeout)
+        resp = _get(url, part.stat().st_size if part.exists() else 0, timeout, ctx)
         got, total = _save(resp, part, show_progress) if resp else (None, None)
-        more = _has_more(url, got, timeout) if resp and total is None else False
+        more = _has_more(url, got, timeout, ctx) if resp and total is None else False
     except (URLError, HTTPException, ConnectionError, TimeoutError) as e:
+        if c := _cert_failure(e):
+            raise CertificateError(f'Could not verify the HTTPS certificate of {urlparse(url).hostname} '
+                                   f'({c.verify_message}), so {url} was not downloaded. Ways through: a CA bundle '
+                                   'that verifies it (`ca_bundle`), or downloading without verifying '
+                                   '(`insecure=True`; the file is checked after)') from e
         raise DownloadError(f'Could not download {url}: {e}') from e
     if total is not None and got != total:
         raise DownloadError(f'Download of {url} stopped at {got:,} of {total:,} bytes; run again to resume')
@@ -107,21 +137,42 @@ def _fastai_dir(key:str # 'archive' or 'data'
 
 def _fname(url:str) -> str: return Path(urlparse(url).path).name
 
+# %% ../nbs/00_download.ipynb #82c10ef9
+def sha256sum(fname:Path, # The file
+              show_progress:bool=True, # Show a progress bar while hashing
+             ) -> str: # The SHA-256, as hex
+    "SHA-256 of `fname`, stored in (and read from) `fname.sha256`"
+    fname = Path(fname)
+    stored = fname.with_name(fname.name + '.sha256')
+    if stored.exists() and stored.stat().st_mtime >= fname.stat().st_mtime: return stored.read_text().split()[0]
+    h, size = hashlib.sha256(), fname.stat().st_size
+    with open(fname, 'rb') as f:
+        chunks = iter(lambda: f.read(1<<24), b'')
+        for b in progress_bar(chunks, total=size//(1<<24)+1, leave=False) if show_progress else chunks: h.update(b)
+    stored.write_text(f'{h.hexdigest()}  {fname.name}\n')
+    return h.hexdigest()
+
 # %% ../nbs/00_download.ipynb #014ae473
 def download_ucf101(dest:Path=None, # Folder for the archives; default: fastai's `archive` folder
                     url:str=UCF101_URL, # URL of the videos, `UCF101.rar` (6.5 GB)
                     splits_url:str=UCF101_SPLITS_URL, # URL of the official split files (zip)
                     timeout:float=30., # Seconds to wait for the server before giving up
                     show_progress:bool=True, # Show progress bars
+                    insecure:bool=False, # Do not verify the site's certificate (its chain fails in common clients)
+                    ca_bundle:str=None, # File of CA certificates to verify the site with
                    ) -> tuple: # Paths of the video archive and the split archive
     "Download the UCF101 videos and split files to `dest`, resuming or skipping what is already there"
     dest = Path(dest) if dest else _fastai_dir('archive')
     todo = [(u, dest/_fname(u)) for u in (url, splits_url)]
-    try: return tuple(download_url(u, fn, timeout, show_progress) for u, fn in todo)
+    try: fns = tuple(download_url(u, fn, timeout, show_progress, insecure, ca_bundle) for u, fn in todo)
     except DownloadError as e:
+        why = ("\nUCF101's site is known to send a certificate chain that common clients cannot verify "
+               "(its tutorial uses `wget --no-check-certificate`).") if isinstance(e, CertificateError) else ''
         by_hand = '\n'.join(f'  {u}\n    save as: {fn}' for u, fn in todo)
-        raise DownloadError(f'{e}\n\nDownload these files by hand (e.g. `wget -c URL` resumes), save them as:\n'
-                            f'{by_hand}\nand run this again: files already in place are not downloaded again.') from e
+        raise type(e)(f'{e}{why}\n\n{"Or d" if why else "D"}ownload these files by hand (e.g. `wget -c URL` resumes), '
+                      f'save them as:\n{by_hand}\nand run this again: files already in place are not downloaded again.') from e
+    for fn in fns: print(f'SHA-256 {sha256sum(fn, show_progress)}  {fn}')
+    return fns
 
 # %% ../nbs/00_download.ipynb #5e553fde
 class UnsafeArchiveError(ValueError):
@@ -132,10 +183,15 @@ def _is_link(info) -> bool:
     if isinstance(info, zipfile.ZipInfo): return stat.S_ISLNK(info.external_attr >> 16)
     return info.is_symlink() or info.file_redir is not None
 
+def _bad_name(name:str) -> bool:
+    "Whether member `name` is absolute, climbs with `..`, or ends in no file name ('', '.', 'a/.')"
+    name = name.replace('\\', '/')
+    parts = name.removesuffix('/').split('/')  # a folder's name may end in '/'
+    return name.startswith('/') or bool(PureWindowsPath(name).drive) or '..' in parts or parts[-1] in ('', '.')
+
 def _is_unsafe(info) -> bool:
     "Whether member `info` is a link, or has a name that could put it outside the destination"
-    name = info.filename.replace('\\', '/')
-    return _is_link(info) or name.startswith('/') or bool(PureWindowsPath(name).drive) or '..' in name.split('/')
+    return _bad_name(info.filename) or _is_link(info)
 
 # %% ../nbs/00_download.ipynb #8f592cb0
 def _extract_member(arc, info, dest:Path):
@@ -144,35 +200,57 @@ def _extract_member(arc, info, dest:Path):
     if info.is_dir(): return target.mkdir(parents=True, exist_ok=True)
     if target.exists() and target.stat().st_size == info.file_size: return
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f'.{target.name}.part')
-    with arc.open(info) as src, open(tmp, 'wb') as dst: shutil.copyfileobj(src, dst, 1<<20)
-    tmp.replace(target)
+    tmp = target.parent/f'.{hashlib.sha1(info.filename.encode()).hexdigest()[:16]}.part'
+    try:
+        with arc.open(info) as src, open(tmp, 'wb') as dst: shutil.copyfileobj(src, dst, 1<<20)
+        tmp.replace(target)
+    finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_download.ipynb #12c6e8f7
 class DamagedArchiveError(ValueError):
     "An archive is damaged or incomplete, e.g. a download that was cut short"
 
+class ExtractError(OSError, ValueError):
+    "An archive member could not be written, e.g. to a full disk"
+
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError,  # what zipfile and rarfile raise for a damaged archive
             rarfile.BadRarFile, rarfile.NotRarFile, rarfile.NeedFirstVolume, rarfile.RarCRCError)
+_FIX = {errno.ENOSPC: 'the disk is full: free some space (UCF101 takes 6.5 GB unpacked) and run again, '
+                      'members already extracted are kept',
+        errno.ENAMETOOLONG: 'the name is too long for this file system, and UCF101 has no such name: '
+                            'is it the right archive?'}
 
-# %% ../nbs/00_download.ipynb #9a437a63
-def _extract(fname:Path, dest:Path, open_archive, show_progress:bool=True) -> Path:
-    "Extract every member of archive `fname`, opened with `open_archive`, into `dest`, once"
-    fname, dest = Path(fname), Path(dest)
-    done, stamp = dest/f'.{fname.name}.extracted', f'{fname.name} {fname.stat().st_size}'
-    if done.exists() and done.read_text() == stamp: return dest
+@contextmanager
+def _reading(fname:Path, open_archive):
+    "Open archive `fname` with `open_archive`; its damage raises a `DamagedArchiveError` naming it"
     try:
-        with open_archive(fname) as arc:
-            infos = arc.infolist()
-            if bad := [i.filename for i in infos if _is_unsafe(i)]:
-                raise UnsafeArchiveError(f'{fname}: refusing to extract into {dest}, nothing written; '
-                                         f'{len(bad)} member(s) are links or lead outside it: {bad[:5]}')
-            for i in (progress_bar(infos, leave=False) if show_progress else infos): _extract_member(arc, i, dest)
+        with open_archive(fname) as arc: yield arc
     except _DAMAGED as e:
         raise DamagedArchiveError(f'{fname} is damaged or incomplete ({type(e).__name__}: {e}); '
                                   'delete it and run again to download it again') from e
+
+# %% ../nbs/00_download.ipynb #9a437a63
+def _extracted(fname:Path, dest:Path) -> bool:
+    "Whether `dest` holds a marker saying that archive `fname`, at its current size, was extracted into it"
+    done = dest/f'.{fname.name}.extracted'
+    return done.exists() and done.read_text() == f'{fname.name} {fname.stat().st_size}'
+
+def _extract(fname:Path, dest:Path, open_archive, show_progress:bool=True) -> Path:
+    "Extract every member of archive `fname`, opened with `open_archive`, into `dest`, once"
+    fname, dest = Path(fname), Path(dest)
+    if _extracted(fname, dest): return dest
+    with _reading(fname, open_archive) as arc:
+        infos = arc.infolist()
+        if bad := [i.filename for i in infos if _is_unsafe(i)]:
+            raise UnsafeArchiveError(f'{fname}: refusing to extract into {dest}, nothing written; {len(bad)} '
+                                     f'member(s) are links or lead outside it or to no file in it: {bad[:5]}')
+        for i in (progress_bar(infos, leave=False) if show_progress else infos):
+            try: _extract_member(arc, i, dest)
+            except OSError as e:
+                raise ExtractError(f'{fname}: could not extract member {i.filename!r} into {dest} ({e.strerror}); '
+                                   + _FIX.get(e.errno, 'run again once that is fixed')) from e
     dest.mkdir(parents=True, exist_ok=True)
-    done.write_text(stamp)
+    (dest/f'.{fname.name}.extracted').write_text(f'{fname.name} {fname.stat().st_size}')
     return dest
 
 # %% ../nbs/00_download.ipynb #832faeca
@@ -232,15 +310,37 @@ def unrar(fname:Path, # The .rar archive
     "Extract RAR archive `fname` into `dest`, safely and only once"
     return _extract(fname, dest, _open_rar, show_progress)
 
+# %% ../nbs/00_download.ipynb #d713db68
+UCF101_LISTS = ('classInd.txt', *(f'{s}list0{i}.txt' for s in ('train', 'test') for i in (1, 2, 3)))
+
+def check_ucf101(videos:Path, # The video archive, `UCF101.rar`
+                 splits:Path, # The split archive (zip)
+                 n_classes:int=101, # Class folders expected in `UCF-101/`
+                 n_videos:int=13_320, # `.avi` files expected in them
+                 lists:tuple=UCF101_LISTS, # Files expected in `ucfTrainTestlist/`
+                ):
+    "Check that both archives open and hold UCF101's layout"
+    fix = 'delete it and run again to download it again'
+    with _reading(videos, _open_rar) as arc: names = [i.filename for i in arc.infolist() if i.is_file()]
+    avis = [p for n in names if len(p := n.split('/')) == 3 and p[0] == 'UCF-101' and n.endswith('.avi')]
+    if (got := (len({p[1] for p in avis}), len(avis))) != (n_classes, n_videos):
+        raise DamagedArchiveError(f'{videos} is not the expected archive: UCF-101/ holds {got[0]} class folders and '
+                                  f'{got[1]:,} .avi files, not {n_classes} and {n_videos:,}; {fix}')
+    with _reading(splits, zipfile.ZipFile) as z: names = set(z.namelist())
+    if missing := [n for n in lists if f'ucfTrainTestlist/{n}' not in names]:
+        raise DamagedArchiveError(f'{splits} is not the expected archive: ucfTrainTestlist/ lacks {missing}; {fix}')
+
 # %% ../nbs/00_download.ipynb #fc6385e8
 @delegates(download_ucf101, but=['dest', 'show_progress'])
 def get_ucf101(dest:Path=None, # Folder to extract into; default: `UCF101` in fastai's `data` folder
                archive:Path=None, # Folder for the archives; default: fastai's `archive` folder
                show_progress:bool=True, # Show progress bars
+               expect:dict=None, # The layout to check for: arguments of `check_ucf101`; default UCF101's
                **kwargs) -> Path: # `dest`, holding `UCF-101/` and `ucfTrainTestlist/`
     "Download UCF101 and its split files if needed, extract both into `dest` if needed, and return `dest`"
     videos, splits = download_ucf101(archive, show_progress=show_progress, **kwargs)
     dest = Path(dest) if dest else _fastai_dir('data')/'UCF101'
+    if not (_extracted(videos, dest) and _extracted(splits, dest)): check_ucf101(videos, splits, **(expect or {}))
     unrar(videos, dest, show_progress)
     unzip(splits, dest, show_progress)
     return dest
