@@ -59,15 +59,26 @@ def scaled_size(
     return (long, size) if w >= h else (size, long)
 
 # %% ../nbs/01_frames.ipynb #2d56facf
+_Y_FULL = np.clip(np.round((np.arange(256) - 16)*255/219), 0, 255).astype(np.uint8)        # luma 16-235 -> 0-255
+_C_FULL = np.clip(np.round((np.arange(256) - 128)*255/224 + 128), 0, 255).astype(np.uint8) # chroma 16-240 -> 0-255
+
+def _planes(frame:av.VideoFrame) -> list:
+    "The planes of `frame` as numpy views (no copy), without the row padding."
+    return [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width] for p in frame.planes]
+
 def jpeg_planes(
     frame:av.VideoFrame, # A decoded frame
     size:int=None, # Short side of the output in pixels; None keeps the frame's size
+    wh:tuple=None, # Output (width, height), instead of `size`
 ) -> tuple: # (Y, U, V) uint8 arrays, U and V at half resolution
-    "Full-range YUV 4:2:0 planes of `frame`, resized to short side `size`, ready for a JPEG encoder."
-    w, h = scaled_size(frame.width, frame.height, size)
+    "Full-range YUV 4:2:0 planes of `frame`, resized to short side `size` (or to `wh`), ready for a JPEG encoder."
+    w, h = wh or scaled_size(frame.width, frame.height, size)
     resize = (w, h) != (frame.width, frame.height)          # AREA only when resizing: same pixels otherwise, and slower
-    g = frame.reformat(width=w, height=h, format='yuvj420p', interpolation='AREA' if resize else None, threads=1)
-    return tuple(np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width] for p in g.planes)
+    if frame.format.name != 'yuv420p' or frame.color_range == 2:  # not limited-range 4:2:0 (2: full range): FFmpeg converts
+        return tuple(_planes(frame.reformat(width=w, height=h, format='yuvj420p', interpolation='AREA' if resize else None, threads=1)))
+    if resize: frame = frame.reformat(width=w, height=h, interpolation='AREA', threads=1)   # still limited range
+    y, u, v = _planes(frame)
+    return _Y_FULL.take(y), _C_FULL.take(u), _C_FULL.take(v)
 
 # %% ../nbs/01_frames.ipynb #1ac0ba22
 def frames_dir(
@@ -127,30 +138,43 @@ def _check_file(video_path) -> str:
 # %% ../nbs/01_frames.ipynb #98d49d51
 def check_frame_count(
     video_path:Path, # The video, for the message
-    n:int, # Frames decoded (or video packets counted)
+    n:int, # Frames decoded (or, by the loaders, video packets found)
     announced:int, # Frames its header announces; 0 if unknown
+    what:str='decoded', # How `n` was counted, for the message
 ):
     "Raise `FrameExtractionError` if no frame decoded, or clearly fewer than the `announced` ones."
-    if n == 0: raise FrameExtractionError(video_path, 'no decodable frames')
+    if n == 0: raise FrameExtractionError(video_path, f'no {"decodable " if what == "decoded" else ""}frames')
     if announced - n > max(2, 0.02*announced):
-        raise FrameExtractionError(video_path, f'decoded {n} of the {announced} frames its header announces')
+        raise FrameExtractionError(video_path, f'{what} {n} of the {announced} frames its header announces')
 
 # %% ../nbs/01_frames.ipynb #ce9473b0
 def _save_jpeg(planes, fname, quality):
     "Encode YUV `planes` as JPEG file `fname`."
     fname.write_bytes(simplejpeg.encode_jpeg_yuv_planes(*planes, quality=quality))
 
-def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=2) -> dict:
-    "Write every `every`-th frame of `video_path` to `folder/<i>.jpg`, encoding in `n_threads` threads; return its info."
-    n, pending, wh = 0, deque(), None
-    with ThreadPoolExecutor(n_threads) as ex, closing(_decoded(video_path, check_count=True)) as frames:
+def _kept_planes(video_path, size=None, every=1):
+    "JPEG planes of every `every`-th frame of `video_path`, all at the first frame's output size."
+    wh = None
+    with closing(_decoded(video_path, check_count=True)) as frames:
         for i, f in enumerate(frames):
             if i % every: continue
-            planes = jpeg_planes(f, size)
-            pending.append(ex.submit(_save_jpeg, planes, folder/f'{n}.jpg', quality))
-            n, wh = n + 1, planes[0].shape[::-1]
-            if len(pending) > 4*n_threads: pending.popleft().result()
-        for p in pending: p.result()
+            wh = wh or scaled_size(f.width, f.height, size)   # a video can change its frame size midway
+            yield jpeg_planes(f, wh=wh)
+
+def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=2) -> dict:
+    "Write every `every`-th frame of `video_path` to `folder/<i>.jpg`, encoding in `n_threads` threads (0: this one); return its info."
+    n, planes = 0, None
+    with closing(_kept_planes(video_path, size, every)) as kept:
+        if not n_threads:
+            for n, planes in enumerate(kept, 1): _save_jpeg(planes, folder/f'{n-1}.jpg', quality)
+        else:
+            with ThreadPoolExecutor(n_threads) as ex:
+                pending = deque()
+                for n, planes in enumerate(kept, 1):
+                    pending.append(ex.submit(_save_jpeg, planes, folder/f'{n-1}.jpg', quality))
+                    if len(pending) > 4*n_threads: pending.popleft().result()
+                for p in pending: p.result()
+    wh = planes[0].shape[::-1] if planes else None
     return dict(source=f'{video_path.parent.name}/{video_path.name}', n_frames=n, every=every, size=wh, quality=quality)
 
 # %% ../nbs/01_frames.ipynb #4ef52b71
