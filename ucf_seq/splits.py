@@ -6,14 +6,14 @@ Docs: https://ucf-seq.github.io/ucf_seq/splits.html.md"""
 
 # %% ../nbs/02a_splits.ipynb #1fc4d057
 from __future__ import annotations
-import re, warnings
+import numbers, re, warnings
 import numpy as np
 from pathlib import Path
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['clip_name', 'parse_clip', 'clip_group', 'clip_key', 'is_ucf101_named', 'read_class_index', 'official_test_groups',
-           'read_split', 'UCF101Splitter', 'FolderLabel', 'GroupSplitter']
+__all__ = ['clip_name', 'parse_clip', 'clip_group', 'clip_key', 'is_ucf101_named', 'read_class_index', 'check_split',
+           'official_test_groups', 'read_split', 'UCF101Splitter', 'FolderLabel', 'GroupSplitter']
 
 # %% ../nbs/02a_splits.ipynb #faefadcb
 _clip_re = re.compile(r'v_(.+)_g(\d+)_c(\d+)')
@@ -55,8 +55,12 @@ def is_ucf101_named(
 
 # %% ../nbs/02a_splits.ipynb #8d1ae018
 def _lines(fn) -> list:
-    "`(line number, tokens)` for the non-blank lines of `fn`: any line ending, any whitespace."
-    return [(i, l.split()) for i, l in enumerate(Path(fn).read_text().splitlines(), 1) if l.strip()]
+    "`(line number, tokens)` for the non-blank lines of `fn`: any line ending, any whitespace, UTF-8 with or without a BOM."
+    try: text = Path(fn).read_text(encoding='utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{fn}: not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 or ASCII, "
+                         "as UCF101's own lists are") from None
+    return [(i, l.split()) for i, l in enumerate(text.splitlines(), 1) if l.strip()]
 
 def read_class_index(
     lists:Path, # The `ucfTrainTestlist` folder
@@ -64,18 +68,27 @@ def read_class_index(
     "Class names in `classInd.txt` order (index 1 first)."
     fn = Path(lists)/'classInd.txt'
     rows = _lines(fn)
-    if not all(len(t) == 2 and t[0].isdigit() for _, t in rows): raise ValueError(f"{fn}: expected lines '<index> <Class>'")
+    if bad := [(i, t) for i, t in rows if not (len(t) == 2 and t[0].isdigit())]:
+        raise ValueError(f"{fn}, line {bad[0][0]}: expected '<index> <Class>', got {' '.join(bad[0][1])!r}")
     idx = {int(i): c for _, (i, c) in rows}
     if sorted(idx) != list(range(1, len(rows)+1)) or len(set(idx.values())) != len(rows):
         raise ValueError(f"{fn}: indices must run 1..{len(rows)} with each class once")
     return [idx[i] for i in range(1, len(rows)+1)]
 
 # %% ../nbs/02a_splits.ipynb #96d4eb73
+def check_split(
+    split, # An official split number
+) -> int: # `split`, checked
+    "`split` if it is 1, 2 or 3 (a whole number, not `True` or `1.0`); else `ValueError`."
+    if isinstance(split, bool) or not isinstance(split, numbers.Integral) or split not in (1, 2, 3):
+        raise ValueError(f"UCF101 has official splits 1, 2 and 3, not {split!r}")
+    return int(split)
+
 def official_test_groups(
     split:int=1, # Official split, 1-3
 ) -> range: # The groups it tests
     "Groups tested by UCF101's official `split`: 1-7, 8-14 or 15-21."
-    if split not in (1, 2, 3): raise ValueError(f"UCF101 has official splits 1, 2 and 3, not {split!r}")
+    split = check_split(split)
     return range(7*split - 6, 7*split + 1)
 
 # %% ../nbs/02a_splits.ipynb #3a97dfee

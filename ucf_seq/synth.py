@@ -9,6 +9,7 @@ from __future__ import annotations
 import av, os, numpy as np
 from pathlib import Path
 from fastcore.all import *
+from .splits import official_test_groups
 from PIL import Image
 
 # %% auto #0
@@ -89,8 +90,7 @@ def official_split(
     split:int=1, # Official split, 1-3
 ) -> bool: # True when the group is in the test set of `split`
     "Is `group` tested in UCF101's official `split`?"
-    if split not in (1, 2, 3): raise ValueError(f"UCF101 has official splits 1, 2 and 3, not {split!r}")
-    return 7*(split-1) < group <= 7*split
+    return group in official_test_groups(split)  # the one rule, from `ucf_seq.splits`
 
 # %% ../nbs/90_synth.ipynb #7d78eb7b
 def _clip_name(cls, g, c, quirky):
