@@ -6,20 +6,24 @@ Docs: https://ucf-seq.github.io/ucf_seq/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #ab0608d6
 from __future__ import annotations
-import sys, functools, warnings
+import sys, functools, tempfile, warnings
 from pathlib import Path
 import rarfile
 from fastcore.script import call_parse, bool_arg
 from fastcore.basics import defaults, ifnone
 
 # %% auto #0
-__all__ = ['MODELS', 'RECIPES', 'SIZES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'script',
-           'run_cli', 'find_clips', 'has_videos', 'find_lists', 'made_frames', 'ucf_seq_download', 'ucf_seq_frames',
-           'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
+__all__ = ['MODELS', 'RECIPES', 'SIZES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError',
+           'SomeFailed', 'script', 'run_cli', 'find_clips', 'has_videos', 'find_lists', 'made_frames',
+           'ucf_seq_download', 'ucf_seq_frames', 'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict',
+           'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(ValueError):
     "A command-line argument is wrong; the message says which and what to do"
+
+class SomeFailed(Exception):
+    "The command did what it could, but some of its inputs failed (each reported above); exit status 1"
 
 def _positive(**opts):
     "`UsageError` for the first of `opts` (option name: value) that is given and not more than 0."
@@ -37,7 +41,7 @@ def _expected(e:Exception) -> bool:
     return isinstance(e, (ValueError, FileNotFoundError, ConnectionError, rarfile.Error, weights))
 
 def script(func):
-    "A console script for `func`: `--help` from its docments, errors as one line and exit status 2."
+    "A console script for `func`: `--help` from its docments; errors as one line, exit status 2 (1 for `SomeFailed`)."
     name = func.__name__.replace('_', '-')
     @functools.wraps(func)
     def _run(*args, **kwargs):
@@ -45,9 +49,9 @@ def script(func):
         if not sys.stdout.isatty(): _no_bars()
         try: return func(*args, **kwargs)
         except Exception as e:
-            if not _expected(e): raise
+            if not (_expected(e) or isinstance(e, SomeFailed)): raise
             print(f'{name}: error: ' + ' '.join(str(e).split()), file=sys.stderr)  # one line, whatever the message
-            sys.exit(2)
+            sys.exit(1 if isinstance(e, SomeFailed) else 2)
     return call_parse(_run)
 
 # %% ../nbs/10_cli.ipynb #a517c50f
@@ -117,7 +121,7 @@ def ucf_seq_frames(
     every:int=1, # Keep every `every`-th frame
     workers:int=None, # Processes; default one per CPU
 ):
-    "Extract the frames of every video to `<frames>/<Class>/<clip>/<i>.jpg`; report bad videos and go on."
+    "Extract every video's frames to `<frames>/<Class>/<clip>/<i>.jpg`; exit status 1 if any video failed."
     _positive(size=size, quality=quality, every=every, workers=workers)
     if quality > 100: raise UsageError(f"--quality {quality}: JPEG quality is 1 to 100")
     from ucf_seq.frames import videos2frames
@@ -126,6 +130,8 @@ def ucf_seq_frames(
     dest = Path(frames) if frames else src.parent/f'{src.name}-frames'
     res = videos2frames(src, dest, size=size, quality=quality, every=every, n_workers=ifnone(workers, defaults.cpus))
     print(f'{dest}: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed')
+    if res.failed: raise SomeFailed(f"{len(res.failed)} of {len(res.done) + len(res.skipped) + len(res.failed)} videos "
+                                    "failed (listed above): the others are done; fix or remove those and run again")
     return res
 
 # %% ../nbs/10_cli.ipynb #0e55ddb5
@@ -139,7 +145,9 @@ QUICK = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) # the `--quick` sampl
 def _check_args(model, split, epochs=None):
     "`UsageError` for an unknown model, a split other than 1-3, or fewer than 1 epoch."
     if model not in MODELS: raise UsageError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
-    if split not in (1, 2, 3): raise UsageError(f"--split {split}: UCF101's official splits are 1, 2 and 3")
+    from ucf_seq.splits import check_split
+    try: check_split(split)
+    except ValueError as e: raise UsageError(f"--split {split}: {e}") from None
     if epochs is not None and epochs < 1: raise UsageError(f"--epochs {epochs}: train for at least 1 epoch")
 
 def _encoder(arch:str):
@@ -147,8 +155,9 @@ def _encoder(arch:str):
     import torchvision
     from ucf_seq.baseline import tiny_cnn
     if arch == 'tiny_cnn': return tiny_cnn
-    if arch.islower() and callable(f := getattr(torchvision.models, arch, None)): return f
-    raise UsageError(f"--arch {arch}: use tiny_cnn or a torchvision model such as resnet34")
+    if arch in torchvision.models.list_models(module=torchvision.models): return torchvision.models.get_model_builder(arch)
+    raise UsageError(f"--arch {arch}: use tiny_cnn or a torchvision image classifier such as resnet34 "
+                     "(torchvision.models.list_models(module=torchvision.models) lists them)")
 
 def _check_model(model, arch, pretrained):
     "`UsageError` unless `arch` and `pretrained` suit `model`; the encoder's builder for `simple` and `lstm`."
@@ -188,12 +197,22 @@ def _dataloaders(data, dest, quick, bs, image_size, seq_len, split):
         return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **(QUICK if quick else {}))
     clips = find_clips(data)
     dest, frames = Path(dest) if dest else clips.parent, clips
+    _check_writable(dest)  # frames and the model go there: say so now, not after the work
     if has_videos(clips):
         frames, size = made_frames(clips, image_size) or (dest/f'frames-{image_size}', image_size)
         res = videos2frames(clips, frames, size=size)
         print(f'frames: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed, in {frames}')
     return get_action_dataloaders(get_instances(frames), bs=bs, image_size=image_size, seq_len=seq_len,
                                   lists=find_lists(clips), split=split, path=dest)
+
+def _check_writable(folder:Path):
+    "`UsageError` naming `folder` and the fix unless files can be written in it (made if needed)."
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder): pass
+    except OSError as e:
+        raise UsageError(f"cannot write in {folder} ({e.strerror or e}), where the frames and the model go: "
+                         "give a writable working folder with --dest") from None
 
 def _fit(learn, pretrained, epochs, lr, freeze_epochs):
     "Train `learn` as the notebooks do: `fine_tune` when it starts from pretrained weights, else `fit_one_cycle`."
@@ -255,7 +274,7 @@ def ucf_seq_train(
     print(f'video-level accuracy on split {split}: {ev}')
     out = dls.path/'models'/f'{model}.pkl'
     out.parent.mkdir(parents=True, exist_ok=True)
-    learn.export(out)
+    learn.export(out.absolute())  # fastai exports to `learn.path/fname`: a relative `--dest` would be taken twice
     print(f'model saved to {out}')
     return learn, ev
 
@@ -276,7 +295,7 @@ def load_model(
             warnings.filterwarnings('ignore', message='load_learner` uses')  # that it runs code from the file: our docs say so
             return load_learner(fn)
     except UnboundLocalError as e: raise UsageError(f"{bad}: it refers to a module that cannot be imported here") from e  # fastai hides the ImportError
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, RuntimeError, ValueError) as e:
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, RuntimeError, ValueError, OSError) as e:
         raise UsageError(f"{bad}: {type(e).__name__}: {e}") from e
 
 def ucf_seq_predict(
@@ -285,7 +304,7 @@ def ucf_seq_predict(
     k:int=5, # How many classes to print for each video
     n_views:int=3, # Views per video averaged
 ):
-    "Print the `k` most probable classes of each video, with probabilities."
+    "Print the `k` most probable classes of each video; exit status 1 if a video could not be read."
     if not videos: raise UsageError("give one or more videos (.avi files or frame folders) after the model file")
     _positive(k=k, n_views=n_views)
     for v in map(Path, videos):
@@ -295,8 +314,12 @@ def ucf_seq_predict(
     learn, out = load_model(model_file), {}  # a bad model file is reported before the rest of fastai is imported
     from ucf_seq.baseline import predict_video
     for v in videos:
-        out[v] = predict_video(learn, Path(v), n_views=n_views, k=k)
+        try: out[v] = predict_video(learn, Path(v), n_views=n_views, k=k)
+        except (ValueError, OSError) as e:  # a damaged video: say which and why, and go on with the others
+            print(f'ucf-seq-predict: {v}: ' + ' '.join(str(e).split()), file=sys.stderr)
+            continue
         print(v, *(f'  {c:<20s} {p:.3f}' for c, p in out[v]), sep='\n')
+    if len(out) < len(videos): raise SomeFailed(f"{len(videos) - len(out)} of {len(videos)} videos could not be read")
     return out
 
 def ucf_seq_evaluate(
