@@ -20,8 +20,8 @@ from .splits import *
 # %% auto #0
 __all__ = ['get_instances', 'ImageTuple', 'ImageTupleTfm', 'FrameSampler', 'clip_length', 'clip_lengths', 'read_frames',
            'read_video', 'read_clip', 'TensorClip', 'ClipNormalize', 'LoadClip', 'ClipCropFlip', 'ClipDL',
-           'ClipToTuple', 'get_action_dataloaders', 'show_batch', 'clip_gif', 'animate_clip', 'UCF101Splitter',
-           'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
+           'ClipToTuple', 'get_action_dataloaders', 'show_batch', 'show_results', 'clip_gif', 'animate_clip',
+           'UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
 
 # %% ../nbs/02_data.ipynb #f74b3356
 _all_ = ['UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
@@ -30,7 +30,7 @@ _all_ = ['UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index
 def _visible(path): return L(p for p in sorted(Path(path).iterdir()) if not p.name.startswith('.'))
 
 def get_instances(
-    path:Path, # Folder of class folders, each holding clip folders of frames (or `.avi` files)
+    path:Path, # Folder of class folders of clip folders (or `.avi` files)
 ) -> L: # Clip paths `path/<Class>/<clip>`, sorted
     "Clip folders (or `.avi` files) in the class folders of `path`, sorted; warns about class folders with no clips."
     classes = _visible(path).filter(Path.is_dir)
@@ -62,7 +62,7 @@ class FrameSampler:
     modes = ('first', 'uniform', 'segments')
     def __init__(self,
         seq_len:int=8, # Frames per clip
-        mode:str='segments', # 'segments' (TSN: random frame per segment in training), 'uniform' or 'first' (the tutorial)
+        mode:str='segments', # 'segments' (TSN), 'uniform' or 'first' (the tutorial's)
     ):
         if mode not in self.modes: raise ValueError(f"mode must be one of {self.modes}, not {mode!r}")
         if seq_len < 1: raise ValueError(f"seq_len must be at least 1, not {seq_len!r}")
@@ -74,7 +74,8 @@ class FrameSampler:
         train:bool=False, # Training: random segment offsets in 'segments' mode
         view:int=0, # Which deterministic view (outside training)
         n_views:int=1, # Number of views
-    ) -> np.ndarray: # `seq_len` frame indices in `0..n-1`, in order, repeated if `n < seq_len`
+    ) -> np.ndarray: # `seq_len` indices in `0..n-1`, in order, repeated if `n < seq_len`
+        "The `seq_len` frame indices to read from an `n`-frame clip."
         if n < 1: raise ValueError(f"a clip needs at least one frame, got n={n}")
         if not 0 <= view < n_views: raise ValueError(f"view must be in 0..{n_views-1}, not {view}")
         N, i = self.seq_len, np.arange(self.seq_len)
@@ -124,7 +125,7 @@ def clip_length(
 def clip_lengths(
     items, # Clip folders or video files
     n_workers:int=8, # Threads
-) -> tuple: # `(lengths, bad)`: `{item: n_frames}` for good clips, `[(item, reason)]` for the others
+) -> tuple: # Good clips `{item: n_frames}`, bad ones `[(item, reason)]`
     "`clip_length` of each item, in threads; bad clips are returned with the reason, not raised."
     def f(o):
         try: return clip_length(o)
@@ -154,7 +155,7 @@ def read_frames(
     folder:Path, # A clip folder of frames `0.jpg, 1.jpg, ...`
     idxs, # Frame indices to read (may repeat)
     size:int=64, # Side of the square frames returned
-    fastdct:bool=True, # libjpeg-turbo's fast integer IDCT: ~15% faster, pixels within about one level of the exact one
+    fastdct:bool=True, # libjpeg-turbo's fast IDCT: ~15% faster, pixels within ~1 level
 ) -> Tensor: # uint8 (len(idxs), 3, size, size)
     "Decode frames `idxs` of `folder` at reduced scale, center-cropped square and resized to `size`."
     folder, out, shape = str(folder), np.empty((len(idxs), size, size, 3), np.uint8), None
@@ -237,7 +238,7 @@ class LoadClip(Transform):
     def __init__(self,
         size:int=64, # Side of the square frames
         sampler:FrameSampler=None, # Which frames; default `FrameSampler(8)`
-        lengths:dict=None, # Known `{clip: n_frames}` (from `clip_lengths`); others are counted when first read
+        lengths:dict=None, # Known `{clip: n_frames}` (`clip_lengths`); others counted when read
         view:int=0, # View read outside training
         n_views:int=1, # Number of views
     ):
@@ -288,6 +289,14 @@ class ClipCropFlip(Transform):
 # %% ../nbs/02_data.ipynb #c41e8099
 class ClipDL(TfmdDL):
     "A `TfmdDL` that reads clips with `LoadClip.load`, without fastai's per-item pipeline, and caches labels."
+    def __init__(self,
+        dataset, # Usually `Datasets` whose input pipeline is a `LoadClip`
+        bs:int=64, # Clips per batch
+        shuffle:bool=False, # Shuffle the clips each epoch
+        num_workers:int=None, # Worker processes; fastai's default
+        **kwargs # Passed to fastai's `TfmdDL`: `after_batch`, `drop_last`, ...
+    ): super().__init__(dataset, bs=bs, shuffle=shuffle, num_workers=num_workers, **kwargs)
+
     def _loader(self):
         "The dataset's `LoadClip` if it is the whole input pipeline, else None (checked once)."
         if '_lc' not in self.__dict__:
@@ -314,6 +323,7 @@ class ClipDL(TfmdDL):
 class ClipToTuple(Transform):
     "The tutorial's batches: a `(B, T, C, H, W)` `TensorClip` to an `ImageTuple` of `T` `(B, C, H, W)` `TensorImage`s."
     order = 100  # last: after the other batch transforms, fastai's `Normalize` (99) included
+    def __init__(self): super().__init__()  # no arguments: fastai's `Transform` ones are not used
     def encodes(self, x:TensorClip) -> ImageTuple: return ImageTuple(TensorImage(o) for o in x.as_subclass(Tensor).unbind(1))
     def decode(self, b, **kwargs):
         "Stack the frames of each `ImageTuple` in `b` (a batch, or its input alone) back into a `TensorClip`."
@@ -358,18 +368,18 @@ def _drop_bad(files, splits, bad):
 
 # %% ../nbs/02_data.ipynb #cdee794c
 def get_action_dataloaders(
-    files, # Clip folders `<Class>/<clip>` (or videos); the label is the parent folder's name
+    files, # Clip folders `<Class>/<clip>` (or videos), labelled by their folder
     bs:int=8, # Clips per batch
     image_size:int=64, # Side of the square frames the model sees
     seq_len:int=20, # Frames per clip
-    val_idxs=None, # Indices of the validation clips in `files` (an `IndexSplitter`)
-    splitter=None, # A fastai splitter, e.g. `GroupSplitter()`; `RandomSplitter()` leaks groups: optimistic
-    lists:Path=None, # UCF101's `ucfTrainTestlist` folder: the official split from its files, classes in `classInd.txt` order
+    val_idxs=None, # Indices of the validation clips (an `IndexSplitter`)
+    splitter=None, # A fastai splitter, e.g. `GroupSplitter()` (not `RandomSplitter()`)
+    lists:Path=None, # UCF101's `ucfTrainTestlist` folder (official split, class order)
     split:int=1, # Official split (1-3) when neither `val_idxs` nor `splitter` is given
-    sample:str='segments', # `FrameSampler` mode: 'segments' (TSN), 'uniform' or the tutorial's 'first'
-    aug=True, # Batch augmentation in training: True for `ClipCropFlip()`, False for none, or a list of transforms
-    check:bool=True, # Check every clip up front (`clip_lengths`) and skip the bad ones with a warning
-    as_tuple:bool=False, # Batches as in the tutorial: a tuple of `seq_len` (bs, 3, H, W) images (`ClipToTuple`)
+    sample:str='segments', # `FrameSampler` mode: 'segments', 'uniform' or 'first'
+    aug=True, # Training augmentation: True (`ClipCropFlip()`), False, or transforms
+    check:bool=True, # Check clips up front (`clip_lengths`), skip bad ones with a warning
+    as_tuple:bool=False, # The tutorial's tuple batches (`ClipToTuple`)
     **kwargs # Passed to `DataLoaders`: `num_workers`, `device`, `shuffle`, ...
 ) -> DataLoaders:
     "`DataLoaders` of `TensorClip` batches (bs, seq_len, 3, image_size, image_size) and labels from the parent folders."
@@ -402,13 +412,26 @@ def show_batch(x:TensorClip, y, samples, ctxs=None, max_n:int=6, nrows=None, nco
         for o in s[1:]: o.show(ctx=ctx)
     return ctxs
 
+# %% ../nbs/02_data.ipynb #b7c1e003
+@dispatch
+def show_results(x:TensorClip, y:TensorCategory, samples, outs, ctxs=None, max_n:int=6, nrows=None, ncols:int=1,
+                 figsize=None, n_frames:int=4, **kwargs):
+    "Show `max_n` clips, `n_frames` frames each, titled with their label over the prediction (green: right, red: wrong)."
+    n = min(len(samples), max_n)
+    nrows = ifnone(nrows, -(-n//ncols))
+    if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=ncols, figsize=ifnone(figsize, (1.3*n_frames*ncols, 2*nrows)))
+    for (clip, targ), (pred,), ctx in zip(samples[:n], outs, ctxs):
+        clip.show(ctx=ctx, n_frames=n_frames); targ.show(ctx=ctx)
+        pred.show(ctx=ctx, color='green' if targ == pred else 'red')
+    return ctxs
+
 # %% ../nbs/02_data.ipynb #f80f473c
 @patch
 def view_dl(self:DataLoaders,
     items=None, # Clips to read; default the validation clips
     view:int=0, # Which view, `0 <= view < n_views`
     n_views:int=1, # How many views the clips are read in
-    with_labels:bool=True, # Label items by their parent folder (False: new videos, inputs only)
+    with_labels:bool=True, # Label by parent folder (False: new videos, inputs only)
     **kwargs # Passed to `DataLoader.new`, e.g. `bs`
 ) -> TfmdDL:
     "A `DataLoader` reading view `view` of `n_views` of each clip in `items`, in order, with `self`'s validation transforms."
