@@ -74,9 +74,9 @@ def _tv_weights(arch):
     except (ValueError, KeyError, TypeError, AttributeError): return None
 
 def load_arch(
-    arch:callable, # A torchvision model builder such as `resnet34`, or a callable taking `pretrained`
+    arch:callable, # A torchvision model builder (`resnet34`), or a callable taking `pretrained`
     pretrained:bool=True, # Load ImageNet weights (torchvision builders)
-    timeout:float=3., # Seconds to wait for the weights' server before raising `PretrainedWeightsError`
+    timeout:float=3., # Seconds to wait for the weights' server
 ) -> nn.Module:
     "Instantiate `arch`, with its pretrained weights if asked; `PretrainedWeightsError` if they cannot be had."
     w = _tv_weights(arch)
@@ -99,8 +99,8 @@ def create_encoder(
     arch:callable=resnet34, # Model builder, see `load_arch`
     pretrained:bool=True, # Load ImageNet weights
     n_in:int=3, # Input channels
-    cut=None, # Where to cut the model (fastai's `create_body`); default from `model_meta`, else the last pooling layer
-) -> nn.Module: # The body, mapping `(N, n_in, H, W)` images to `(N, nf, h, w)` feature maps
+    cut=None, # Where fastai's `create_body` cuts; default from `model_meta`, or the last pooling
+) -> nn.Module: # The body: `(N, n_in, H, W)` images to `(N, nf, h, w)` feature maps
     "fastai's `create_body` of `arch`: an image model up to its final pooling."
     model = load_arch(arch, pretrained)
     return create_body(model, n_in, pretrained, ifnone(cut, model_meta.get(arch, {}).get('cut')))
@@ -118,7 +118,7 @@ class SpatialSoftArgmax(Module):
 # %% ../nbs/03_baseline.ipynb #bcb3ea9e
 def tiny_cnn(
     pretrained:bool=False, # Must be False: there are no pretrained weights
-    widths:tuple=(16, 32, 16), # Channels of each conv; all but the last have stride 2; twice the last are the features
+    widths:tuple=(16, 32, 16), # Channels of each conv (all but the last: stride 2)
 ) -> nn.Sequential:
     "A few-thousand-parameter CNN whose features are where things are in the frame, for CPU training and tests."
     if pretrained: raise ValueError("tiny_cnn has no pretrained weights: use `pretrained=False`")
@@ -138,7 +138,7 @@ def as_clip(
 class SimpleModel(Module):
     "The tutorial's baseline: an image classifier applied to each frame, its scores averaged over the frames."
     def __init__(self,
-        arch:callable=resnet34, # Image model builder (torchvision, or a callable taking `pretrained`)
+        arch:callable=resnet34, # Image model builder (torchvision, or taking `pretrained`)
         n_out:int=101, # Number of classes
         pretrained:bool=True, # Start from ImageNet weights
         n_in:int=3, # Input channels
@@ -182,10 +182,10 @@ def _sample_dir(*args) -> Path:
     return d
 
 def sample_dls(
-    dest:Path=None, # Folder for the sample videos, their frames and models; default a temporary folder, one per process and data, deleted when the process ends
+    dest:Path=None, # Folder for the videos, frames and models; default: temporary, per process
     bs:int=32, # Clips per batch
     seq_len:int=4, # Frames per clip, spread over the whole clip
-    image_size:int=32, # Side of the frames the model sees; they are extracted at twice this
+    image_size:int=32, # Side of the frames the model sees (extracted at twice this)
     groups=range(1, 26), # Groups to make; official split 1 tests groups 1-7
     clips_per_group:tuple=(4, 7), # Min and max clips per group, as in UCF101
     **kwargs # Passed to `get_action_dataloaders`, e.g. `aug`, `num_workers` (default 0: these clips are tiny)
@@ -253,7 +253,7 @@ def _avg_view_probs(learn, dls) -> tuple:
 
 def evaluate_videos(
     learn:Learner, # A trained learner whose `dls` come from `get_action_dataloaders`
-    items=None, # Videos (clip folders or `.avi` files) in class folders; default `learn.dls`' validation set
+    items=None, # Videos (clip folders or `.avi` files) in class folders; default: validation set
     n_views:int=3, # Views per video, averaged
     bs:int=None, # Batch size; default that of `learn.dls`
 ) -> VideoEval:

@@ -27,7 +27,7 @@ class TimeSformerModel(TimeSformer):
         dim_head:int=64, # Width of each head
         attn_dropout:float=0.1, # Dropout after attention
         ff_dropout:float=0.1, # Dropout in the feed-forward layers
-        shift_tokens:bool=False, # Token shift: each block sees a third of the channels from the previous and next frames
+        shift_tokens:bool=False, # Token shift: a third of the channels from the frames before and after
         **kwargs # Passed to `TimeSformer`: `channels`, `rotary_emb`
     ):
         if image_size % patch_size: raise ValueError(f"patch_size {patch_size} must divide image_size {image_size}")
