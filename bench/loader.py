@@ -1,19 +1,22 @@
 """Loading speed: the fastai "Image sequences" tutorial's data pipeline vs `ucf_seq.data`, on the same clips.
 
-Run from the repository root: `python bench/loader.py` (`--help` for options). It writes a UCF101-like sample
-(clips of 150-190 frames), extracts it three times with `ucf_seq.frames` (full size for the tutorial, short side
-64 and 128 for `ucf_seq`), checks that both pipelines give the same frames, and prints clips/s as a markdown table.
+Run from the repository root: `python bench/loader.py` (`--help` for options). It takes real UCF101 clips (the three
+test assets of `testdata/`, repeated, or clips of a UCF101 folder given with `--videos`), or with `--source synth` a
+generated UCF101-like sample (clips of 150-190 frames); extracts them three times with `ucf_seq.frames` (full size
+for the tutorial, short side 64 and 128 for `ucf_seq`), checks that both pipelines give the same frames, and prints
+clips/s as a markdown table.
 """
-import sys, time, statistics, warnings
+import shutil, sys, time, statistics, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmark this checkout's ucf_seq
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch
 from fastcore.script import call_parse
 from fastai.vision.all import *
-from ucf_seq.synth import make_ucf101_sample
 from ucf_seq.frames import videos2frames  # also patches `Path.ls_sorted`, which the tutorial's code needs
 from ucf_seq.data import get_action_dataloaders, get_instances
+from clips import bench_clips
 
 # ---- The tutorial's pipeline, copied from its "Data pipeline" section --------------------------------------
 # Only change: `Path.ls_sorted` is `ucf_seq.frames`'s, which skips the hidden `.frames.json` that `ucf_seq.frames`
@@ -70,8 +73,10 @@ def frames_bytes(root:Path) -> float:
 
 @call_parse
 def main(
-    dest:str='/tmp/ucf_seq_bench', # Folder for the sample clips and their frames (reused if there)
-    groups:str='1,8,22', # Groups of the sample (4 classes, 2 clips per group)
+    source:str='real', # `real`: UCF101 clips (the test assets repeated, or from `--videos`); `synth`: generated clips
+    videos:str=None, # A UCF101 folder (class folders of .avi) to take real clips from, instead of the test assets
+    clips:int=24, # Number of clips
+    dest:str='/tmp/ucf_seq_bench', # Folder for the clips and their frames (made anew)
     bs:int=16, # Batch size
     num_workers:int=0, # DataLoader workers, the same for both pipelines (0: this process)
     threads:int=1, # torch threads in this process (fastai's workers use 1)
@@ -83,7 +88,9 @@ def main(
     torch.set_num_threads(threads)
     clock = time.perf_counter if wall or num_workers else time.process_time
     dest = Path(dest)
-    root = make_ucf101_sample(dest, groups=tuple(int(g) for g in groups.split(',')), clips_per_group=(2, 2), n_frames=(150, 190))
+    shutil.rmtree(dest, ignore_errors=True)
+    vs, what = bench_clips(dest, source, clips, videos)
+    root = dest
     trees = {s: dest/f'frames-{s or "full"}' for s in (None, 64, 128)}
     for s, t in trees.items(): videos2frames(root/'UCF101', t, size=s, n_workers=2, progress=False)
     items = {s: get_instances(t) for s, t in trees.items()}
@@ -91,7 +98,7 @@ def main(
     # validation: every clip but the first of each class (the tutorial's `Categorize` takes its classes from the training set)
     n, val = len(items[None]), [i for i, o in enumerate(items[None]) if i and o.parent == items[None][i-1].parent]
     lens = [len(o.ls_sorted()) for o in items[None]]
-    print(f"{n} clips of {min(lens)}-{max(lens)} frames (320x240); mean frame file: " +
+    print(f"{what}: {n} clips of {min(lens)}-{max(lens)} frames; mean frame file: " +
           ', '.join(f"{'full' if s is None else s}: {frames_bytes(t)/1024:.1f} KB" for s, t in trees.items()))
     print(f"bs={bs}, num_workers={num_workers}, torch threads={threads}, {'wall' if clock is time.perf_counter else 'CPU'} time, "
           "validation loaders (center crop, first-N frames)\n")

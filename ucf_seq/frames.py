@@ -73,12 +73,12 @@ def jpeg_planes(
 ) -> tuple: # (Y, U, V) uint8 arrays, U and V at half resolution
     "Full-range YUV 4:2:0 planes of `frame`, resized to short side `size` (or to `wh`), ready for a JPEG encoder."
     w, h = wh or scaled_size(frame.width, frame.height, size)
-    resize = (w, h) != (frame.width, frame.height)          # AREA only when resizing: same pixels otherwise, and slower
-    if frame.format.name != 'yuv420p' or frame.color_range == 2:  # not limited-range 4:2:0 (2: full range): FFmpeg converts
-        return tuple(_planes(frame.reformat(width=w, height=h, format='yuvj420p', interpolation='AREA' if resize else None, threads=1)))
-    if resize: frame = frame.reformat(width=w, height=h, interpolation='AREA', threads=1)   # still limited range
-    y, u, v = _planes(frame)
-    return _Y_FULL.take(y), _C_FULL.take(u), _C_FULL.take(v)
+    resize = (w, h) != (frame.width, frame.height)
+    if not resize and frame.format.name == 'yuv420p' and frame.color_range != 2:  # limited range (2 is full): a table
+        y, u, v = _planes(frame)
+        return _Y_FULL.take(y), _C_FULL.take(u), _C_FULL.take(v)
+    # resizing (AREA: the mean of the pixels each output pixel covers) and converting in one pass
+    return tuple(_planes(frame.reformat(width=w, height=h, format='yuvj420p', interpolation='AREA' if resize else None, threads=1)))
 
 # %% ../nbs/01_frames.ipynb #1ac0ba22
 def frames_dir(
