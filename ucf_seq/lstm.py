@@ -16,10 +16,10 @@ __all__ = ['RNNModel', 'rnnmodel_splitter']
 class RNNModel(Module):
     "The tutorial's CNN + LSTM: per-frame features read in order by an LSTM, whose last hidden states are classified."
     def __init__(self,
-        arch:callable=resnet34, # Image model builder (torchvision, or a callable taking `pretrained`)
+        arch:callable=resnet34, # Image model builder (torchvision, or taking `pretrained`)
         n_out:int=101, # Number of classes
         num_rnn_layers:int=1, # LSTM layers
-        hidden:int=None, # LSTM hidden size; default the encoder's feature count (512 for resnet34, as in the tutorial)
+        hidden:int=None, # LSTM hidden size; default the encoder's feature count (resnet34: 512)
         dropout:float=0.25, # Dropout before the classifier, and between LSTM layers
         pretrained:bool=True, # Start the encoder from ImageNet weights
         n_in:int=3, # Input channels
