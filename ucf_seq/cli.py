@@ -6,7 +6,7 @@ Docs: https://ucf-seq.github.io/ucf_seq/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #ab0608d6
 from __future__ import annotations
-import sys, functools, tempfile, warnings
+import contextlib, functools, io, sys, tempfile, warnings
 from pathlib import Path
 import rarfile
 from fastcore.script import call_parse, bool_arg
@@ -14,9 +14,8 @@ from fastcore.basics import defaults, ifnone
 
 # %% auto #0
 __all__ = ['MODELS', 'RECIPES', 'SIZES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError',
-           'SomeFailed', 'script', 'run_cli', 'find_clips', 'has_videos', 'find_lists', 'made_frames',
-           'ucf_seq_download', 'ucf_seq_frames', 'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict',
-           'ucf_seq_evaluate']
+           'SomeFailed', 'script', 'find_clips', 'has_videos', 'find_lists', 'made_frames', 'ucf_seq_download',
+           'ucf_seq_frames', 'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(ValueError):
@@ -31,9 +30,13 @@ def _positive(**opts):
         if v is not None and not v > 0: raise UsageError(f"--{k.replace('_', '-')} {v}: must be more than 0")
 
 def _no_bars():
-    "Output to a file or pipe (a log) gets fastai's results table without progress bars."
+    "Output to a file or pipe (a log) gets fastai's results table, without progress bars or their carriage returns."
     import fastprogress.fastprogress as fp  # its own check, `getattr(stdout, 'isatty')`, is true for any file
-    fp.NO_BAR, fp.ConsoleProgressBar.fill = True, ''
+    fp.NO_BAR = True
+    init = fp.ConsoleProgressBar.__init__   # which prints its fill character and '\r' even when bars are off
+    def quiet_init(self, *args, **kwargs):
+        with contextlib.redirect_stdout(io.StringIO()): init(self, *args, **kwargs)
+    fp.ConsoleProgressBar.__init__ = quiet_init
 
 def _expected(e:Exception) -> bool:
     "Is `e` the user's to fix (an argument, a file, the network, weights not at hand), not a bug that needs its traceback?"
@@ -53,20 +56,6 @@ def script(func):
             print(f'{name}: error: ' + ' '.join(str(e).split()), file=sys.stderr)  # one line, whatever the message
             sys.exit(1 if isinstance(e, SomeFailed) else 2)
     return call_parse(_run)
-
-# %% ../nbs/10_cli.ipynb #a517c50f
-def run_cli(
-    *args, # The command (a console script of this package), then its arguments
-    timeout:int=600, # Seconds before it is stopped
-    env:dict=None, # Environment variables to set for it, on top of this process's
-) -> tuple: # (exit status, stdout, stderr)
-    "Run console script `args[0]` (installed next to this Python) with arguments `args[1:]`, as a shell would."
-    import os, subprocess
-    exe = Path(sys.executable).parent/args[0]
-    if not exe.exists(): raise FileNotFoundError(f"{exe} not found: install the package with `pip install -e .`")
-    r = subprocess.run([str(exe), *map(str, args[1:])], capture_output=True, text=True, timeout=timeout,
-                       env=None if env is None else {**os.environ, **env})
-    return r.returncode, r.stdout, r.stderr
 
 # %% ../nbs/10_cli.ipynb #e0910df9
 def find_clips(

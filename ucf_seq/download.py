@@ -6,7 +6,7 @@ Docs: https://ucf-seq.github.io/ucf_seq/download.html.md"""
 
 # %% ../nbs/00_download.ipynb #39e29ecd
 from __future__ import annotations
-import errno, hashlib, re, shutil, ssl, stat, struct, warnings, zipfile, zlib
+import errno, hashlib, re, shutil, ssl, stat, warnings, zipfile, zlib
 from contextlib import contextmanager
 from http.client import HTTPException
 from pathlib import Path, PureWindowsPath
@@ -21,7 +21,7 @@ from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'UCF101_LISTS', 'DownloadError', 'CertificateError', 'download_url', 'sha256sum',
-           'download_ucf101', 'UnsafeArchiveError', 'DamagedArchiveError', 'ExtractError', 'unzip', 'make_rar', 'unrar',
+           'download_ucf101', 'UnsafeArchiveError', 'DamagedArchiveError', 'ExtractError', 'unzip', 'unrar',
            'check_ucf101', 'get_ucf101']
 
 # %% ../nbs/00_download.ipynb #e97fc417
@@ -260,35 +260,6 @@ def unzip(fname:Path, # The .zip archive
          ) -> Path: # `dest`
     "Extract zip archive `fname` into `dest`, safely and only once"
     return _extract(fname, dest, zipfile.ZipFile, show_progress)
-
-# %% ../nbs/00_download.ipynb #2ffb6899
-def _rar_block(typ:int, flags:int, body:bytes=b'') -> bytes:
-    "A RAR 4 block header: CRC16, `typ`, `flags` and size, then `body`"
-    hdr = struct.pack('<BHH', typ, flags, 7 + len(body)) + body
-    return struct.pack('<H', zlib.crc32(hdr) & 0xFFFF) + hdr
-
-def _dos_time(y, mo, d, h, mi, s) -> int: return (y-1980)<<25 | mo<<21 | d<<16 | h<<11 | mi<<5 | s//2
-
-def _rar_member(name:str, data:bytes, mode:int, method:int, date_time:tuple) -> bytes:
-    "A RAR 4 file header for member `name` (host OS Unix), followed by `data` as is"
-    bname, flags = name.encode(), 0x8000 | (0 if name.isascii() else 0x200)  # data follows; UTF-8 name
-    body = struct.pack('<LLBLLBBHL', len(data), len(data), 3, zlib.crc32(data), _dos_time(*date_time),
-                       20, method, len(bname), mode) + bname
-    return _rar_block(0x74, flags, body) + data
-
-# %% ../nbs/00_download.ipynb #e0d8c012
-def make_rar(path:Path, # The .rar file to write
-             files:dict, # Member name ('/' separated) -> bytes; folders come from the names
-             links:dict=None, # Member name -> target, written as Unix symlinks
-             method:int=0x30, # Method recorded for `files`: anything but 0x30 (stored) fakes a compressed member
-             date_time:tuple=(2012, 11, 1, 0, 0, 0), # Time stamp of every member
-            ) -> Path: # `path`
-    "Write a RAR 4 archive of stored (uncompressed) members, for tests"
-    members = [_rar_member(n, b, 0o100644, method, date_time) for n, b in files.items()]
-    members += [_rar_member(n, t.encode(), 0o120777, 0x30, date_time) for n, t in (links or {}).items()]
-    path = Path(path)
-    path.write_bytes(b'Rar!\x1a\x07\x00' + _rar_block(0x73, 0, bytes(6)) + b''.join(members) + _rar_block(0x7B, 0x4000))
-    return path
 
 # %% ../nbs/00_download.ipynb #f9da8ecd
 def _open_rar(fname:Path) -> rarfile.RarFile:
