@@ -6,25 +6,28 @@ Docs: https://ucf-seq.github.io/ucf_seq/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #b7b1adff
 from __future__ import annotations
-import base64, io, os, warnings
+import base64, io, warnings
 from copy import copy
-from concurrent.futures import ThreadPoolExecutor
-import numpy as np, torch, torch.nn.functional as F, simplejpeg, av
+import numpy as np, torch, torch.nn.functional as F, av
 from pathlib import Path
 from PIL import Image
 from fastcore.all import *
 from fastai.vision.all import *
-from .frames import scaled_size, check_frame_count  # importing ucf_seq.frames also patches `Path.ls_sorted`
+import ucf_seq.frames  # patches `Path.ls_sorted`, which `ImageTupleTfm` uses
+from .clips import *
+from .clips import _frame_size
 from .splits import *
 
 # %% auto #0
-__all__ = ['get_instances', 'ImageTuple', 'ImageTupleTfm', 'FrameSampler', 'clip_length', 'clip_lengths', 'read_frames',
-           'read_video', 'read_clip', 'TensorClip', 'ClipNormalize', 'LoadClip', 'ClipCropFlip', 'ClipDL',
-           'ClipToTuple', 'get_action_dataloaders', 'show_batch', 'show_results', 'clip_gif', 'animate_clip',
-           'UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
+__all__ = ['get_instances', 'ImageTuple', 'ImageTupleTfm', 'FrameSampler', 'TensorClip', 'ClipNormalize', 'LoadClip',
+           'ClipCropFlip', 'ClipDatasets', 'ClipDL', 'ClipToTuple', 'get_action_dataloaders', 'show_batch',
+           'show_results', 'clip_gif', 'animate_clip', 'UCF101Splitter', 'GroupSplitter', 'is_ucf101_named',
+           'read_class_index', 'clip_group', 'FolderLabel', 'clip_length', 'clip_lengths', 'read_frames', 'read_video',
+           'read_clip']
 
 # %% ../nbs/02_data.ipynb #f74b3356
-_all_ = ['UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel']
+_all_ = ['UCF101Splitter', 'GroupSplitter', 'is_ucf101_named', 'read_class_index', 'clip_group', 'FolderLabel',
+         'clip_length', 'clip_lengths', 'read_frames', 'read_video', 'read_clip']  # from splits and clips
 
 # %% ../nbs/02_data.ipynb #33b63c1c
 def _visible(path): return L(p for p in sorted(Path(path).iterdir()) if not p.name.startswith('.'))
@@ -85,121 +88,6 @@ class FrameSampler:
         off = np.random.rand(N) if train and self.mode == 'segments' else (view+0.5)/n_views
         return np.minimum(((i+off)*n/N).astype(int), n-1)
 
-# %% ../nbs/02_data.ipynb #044e2b10
-def _folder_length(folder:Path) -> int:
-    "Number of frames `0.jpg..{n-1}.jpg` in `folder`; `ValueError` naming it if empty, misnamed, gapped or mixed in size."
-    names = sorted(e.name for e in os.scandir(folder) if not e.name.startswith('.'))
-    if not names: raise ValueError(f"{folder}: no frames")
-    stems = [n[:-4] if n.endswith('.jpg') else '' for n in names]  # the loader opens f'{i}.jpg': exactly that name
-    if bad := [n for n, s in zip(names, stems) if not (s.isascii() and s.isdigit() and s == str(int(s)))]:
-        raise ValueError(f"{folder}: {len(bad)} file(s) are not numbered frames like '0.jpg', e.g. {bad[:3]}: the loader "
-                         "reads 0.jpg, 1.jpg, ... exactly (no leading zeros, lower-case .jpg), so extract the clip again with `ucf_seq.frames`")
-    if missing := sorted(set(range(len(names))) - {int(s) for s in stems}):
-        raise ValueError(f"{folder}: {len(names)} frames but {missing[:3]} missing; frames must be 0.jpg..{len(names)-1}.jpg")
-    first, last = (simplejpeg.decode_jpeg_header(Path(folder, f'{i}.jpg').read_bytes())[:2] for i in (0, len(names)-1))
-    if first != last: raise ValueError(f"{folder}: frames of different sizes: 0.jpg is {first[1]}x{first[0]}, "
-                                       f"{len(names)-1}.jpg is {last[1]}x{last[0]}; extract it again")
-    return len(names)
-
-def _video_length(fname:Path) -> int:
-    "Number of frames of video `fname`: its video packets, checked against its header as extraction checks frames."
-    try:
-        with av.open(str(fname)) as c:
-            if not c.streams.video: raise ValueError(f"{fname}: no video stream")
-            s = c.streams.video[0]
-            n = sum(1 for p in c.demux(s) if p.size)  # reads the packets, decodes nothing: ~1 ms for a UCF101 clip
-    except av.error.FFmpegError as e: raise ValueError(f"{fname}: cannot read video: {e}") from e
-    check_frame_count(fname, n, s.frames, what='found')
-    return n
-
-def clip_length(
-    clip:Path, # A clip folder of frames `0.jpg, 1.jpg, ...` or a video file
-) -> int: # Number of frames
-    "Number of frames in `clip`, checked; `ValueError` naming `clip` if it cannot be read."
-    clip = Path(clip)
-    if clip.is_dir(): return _folder_length(clip)
-    if clip.is_file(): return _video_length(clip)
-    raise ValueError(f"{clip}: no such clip folder or video file")
-
-# %% ../nbs/02_data.ipynb #8ed462eb
-def clip_lengths(
-    items, # Clip folders or video files
-    n_workers:int=8, # Threads
-) -> tuple: # Good clips `{item: n_frames}`, bad ones `[(item, reason)]`
-    "`clip_length` of each item, in threads; bad clips are returned with the reason, not raised."
-    def f(o):
-        try: return clip_length(o)
-        except (ValueError, OSError) as e: return str(e)  # OSError: e.g. a frame that is a broken link
-    with ThreadPoolExecutor(n_workers) as ex: res = list(ex.map(f, items))
-    return ({o: r for o, r in zip(items, res) if isinstance(r, int)},
-            [(o, r) for o, r in zip(items, res) if not isinstance(r, int)])
-
-# %% ../nbs/02_data.ipynb #96cd8a71
-def _square(a:np.ndarray, size:int) -> np.ndarray:
-    "Center square crop of HWC image `a`, resized to `size` if it is not that size already."
-    h, w = a.shape[:2]
-    s = min(h, w); t, l = (h-s)//2, (w-s)//2
-    if s == size: return a[t:t+s, l:l+s]
-    return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR, box=(l, t, l+s, t+s)))
-
-def _read_bytes(fname:str, chunk:int=1<<20) -> bytes:
-    "The bytes of file `fname`: `os.read` on a file descriptor, several times faster than `open().read()` for small files."
-    fd = os.open(fname, os.O_RDONLY)
-    try:
-        b = os.read(fd, chunk)
-        if len(b) < chunk: return b
-        return b''.join([b, *iter(lambda: os.read(fd, chunk), b'')])
-    finally: os.close(fd)
-
-def read_frames(
-    folder:Path, # A clip folder of frames `0.jpg, 1.jpg, ...`
-    idxs, # Frame indices to read (may repeat)
-    size:int=64, # Side of the square frames returned
-    fastdct:bool=True, # libjpeg-turbo's fast IDCT: ~15% faster, pixels within ~1 level
-) -> Tensor: # uint8 (len(idxs), 3, size, size)
-    "Decode frames `idxs` of `folder` at reduced scale, center-cropped square and resized to `size`."
-    folder, out, shape = str(folder), np.empty((len(idxs), size, size, 3), np.uint8), None
-    for j, i in enumerate(map(int, idxs)):
-        fn = f'{folder}{os.sep}{i}.jpg'
-        try: a = simplejpeg.decode_jpeg(_read_bytes(fn), fastdct=fastdct, min_height=size, min_width=size)
-        except ValueError as e: raise ValueError(f"{fn}: cannot decode JPEG ({e}): extract the clip again") from e
-        if shape is None: shape, first = a.shape, i
-        elif a.shape != shape: raise ValueError(f"{folder}: frames of different sizes: {first}.jpg decodes to {shape[1]}x{shape[0]}, "
-                                                f"{i}.jpg to {a.shape[1]}x{a.shape[0]}; extract it again")
-        out[j] = _square(a, size)  # the only copy
-    return torch.from_numpy(out).permute(0, 3, 1, 2)
-
-# %% ../nbs/02_data.ipynb #d002ff83
-def read_video(
-    fname:Path, # A video file
-    idxs, # Frame indices to read (may repeat)
-    size:int=64, # Side of the square frames returned
-) -> Tensor: # uint8 (len(idxs), 3, size, size)
-    "Decode `fname` up to its last wanted frame; convert only frames `idxs`, scaled to short side `size`, then square."
-    want, got, last = set(int(i) for i in idxs), {}, -1
-    try:
-        with av.open(str(fname)) as c:
-            s = c.streams.video[0]
-            w, h = scaled_size(s.width, s.height, size)
-            rgb = lambda f: f.to_ndarray(width=w, height=h, format='rgb24', interpolation='AREA', threads=1)
-            for last, f in enumerate(c.decode(s)):
-                if last in want: got[last] = rgb(f)
-                if last >= max(want): break
-            if last < 0: raise ValueError(f"{fname}: no frames decoded")
-            if last < max(want):  # fewer frames than asked for: a few may not decode (see `check_frame_count`)...
-                check_frame_count(fname, last + 1, max(want) + 1)  # ...more are damage
-                got[last] = rgb(f)                                   # the few missing take the last frame
-    except av.error.FFmpegError as e: raise ValueError(f"{fname}: cannot read video: {e}") from e
-    return torch.from_numpy(np.stack([_square(got[min(int(i), last)], size) for i in idxs])).permute(0, 3, 1, 2)
-
-def read_clip(
-    clip:Path, # A clip folder of frames or a video file
-    idxs, # Frame indices to read
-    size:int=64, # Side of the square frames returned
-) -> Tensor: # uint8 (len(idxs), 3, size, size)
-    "Frames `idxs` of a clip folder (`read_frames`) or a video file (`read_video`)."
-    return (read_video if str(clip).lower().endswith('.avi') else read_frames)(clip, idxs, size)
-
 # %% ../nbs/02_data.ipynb #3f4686e6
 class TensorClip(TensorImage):
     "A clip `(T, C, H, W)`, or a batch of clips `(B, T, C, H, W)`: one tensor, not a tuple of frames."
@@ -233,8 +121,9 @@ class ClipNormalize(Normalize):
         return y.byte().as_subclass(TensorClip)
 
 # %% ../nbs/02_data.ipynb #935b3d83
-class LoadClip(Transform):
-    "Read the frames `sampler` picks from a clip folder or video as a uint8 `TensorClip` (seq_len, 3, size, size)."
+class LoadClip(RandTransform):
+    "Read the frames `sampler` picks from a clip as a `TensorClip`."
+    split_idx, train = None, False  # runs on every split; `before_call` notes which
     def __init__(self,
         size:int=64, # Side of the square frames
         sampler:FrameSampler=None, # Which frames; default `FrameSampler(8)`
@@ -242,18 +131,23 @@ class LoadClip(Transform):
         view:int=0, # View read outside training
         n_views:int=1, # Number of views
     ):
+        super().__init__()
         store_attr(but='sampler,lengths')
         self.sampler, self.lengths = ifnone(sampler, FrameSampler(8)), ifnone(lengths, {})
 
-    def __call__(self, o, split_idx=None, **kwargs): return super().__call__(o, split_idx=split_idx, train=split_idx == 0)
-    def encodes(self, o:Path, train=False) -> TensorClip: return self.load(o, train)
-    def load(self, o:Path, train:bool=False) -> TensorClip:
-        "Read clip `o`: what `encodes` does, callable without fastai's dispatch (see `ClipDL`)."
+    def before_call(self,
+        b, # The clip about to be read
+        split_idx:int, # The dataset's split: 0 training (random frames), else validation
+    ):
+        "Note whether this call reads a training clip."
+        self.train = split_idx == 0
+
+    def encodes(self, o:Path) -> TensorClip:
         n = self.lengths.get(o) or self.lengths.setdefault(o, clip_length(o))
-        return read_clip(o, self.sampler(n, train, self.view, self.n_views), self.size).as_subclass(TensorClip)
+        return read_clip(o, self.sampler(n, self.train, self.view, self.n_views), self.size).as_subclass(TensorClip)
 
     def at_view(self, view:int, n_views:int) -> LoadClip:
-        "A copy of this transform that reads view `view` of `n_views`."
+        "A copy that reads view `view` of `n_views`."
         res = copy(self); res.view, res.n_views = view, n_views
         return res
 
@@ -287,35 +181,24 @@ class ClipCropFlip(Transform):
         return TensorClip(out.view(b, t, c, oh, ow))
 
 # %% ../nbs/02_data.ipynb #c41e8099
-class ClipDL(TfmdDL):
-    "A `TfmdDL` that reads clips with `LoadClip.load`, without fastai's per-item pipeline, and caches labels."
+class ClipDatasets(Datasets):
+    "`Datasets` of clips whose labels are computed once."
     def __init__(self,
-        dataset, # Usually `Datasets` whose input pipeline is a `LoadClip`
-        bs:int=64, # Clips per batch
-        shuffle:bool=False, # Shuffle the clips each epoch
-        num_workers:int=None, # Worker processes; fastai's default
-        **kwargs # Passed to fastai's `TfmdDL`: `after_batch`, `drop_last`, ...
-    ): super().__init__(dataset, bs=bs, shuffle=shuffle, num_workers=num_workers, **kwargs)
+        items:list=None, # Clip paths
+        tfms:list=None, # `[[LoadClip(...)], [label transforms], ...]`
+        **kwargs # Passed to `Datasets`: `splits`, `tls`, ...
+    ):
+        super().__init__(items, tfms, **kwargs)
+        self.ys = [tuple(tl[i] for tl in self.tls[1:]) for i in range(len(self))]  # the same every epoch
 
-    def _loader(self):
-        "The dataset's `LoadClip` if it is the whole input pipeline, else None (checked once)."
-        if '_lc' not in self.__dict__:
-            ds = self.dataset
-            ok = isinstance(ds, Datasets) and len(fs := ds.tls[0].tfms.fs) == 1 and isinstance(fs[0], LoadClip)
-            self._lc, self._ys = (fs[0] if ok else None), {}
-        return self._lc
+    def __getitem__(self, it):
+        if not is_indexer(it): return super().__getitem__(it)  # a slice or a list of indices
+        return (self.tls[0][it], *self.ys[it])
 
-    def create_item(self, s):
-        "Item `s`: the clip read by `LoadClip.load`, and its cached labels."
-        if (lc := self._loader()) is None: return super().create_item(s)
-        ds, s = self.dataset, s or 0
-        if (ys := self._ys.get(s)) is None: ys = self._ys[s] = tuple(tl[s] for tl in ds.tls[1:])
-        return (lc.load(ds.tls[0].items[s], ds.split_idx == 0), *ys)
-
+class ClipDL(TfmdDL):
+    "A `TfmdDL` that stacks clips in their memory layout."
     def create_batch(self, b):
-        "Collate `b`, stacking clips in their (T, H, W, C) memory layout."
-        if not (isinstance(x := b[0][0], TensorClip) and x.ndim == 4 and x.permute(0, 2, 3, 1).is_contiguous()):
-            return super().create_batch(b)
+        "Collate `b`, stacking clips in their (T, H, W, C) layout."
         xs = default_collate([o[0].as_subclass(Tensor).permute(0, 2, 3, 1) for o in b])  # (B, T, H, W, C)
         return (xs.permute(0, 1, 4, 2, 3).as_subclass(TensorClip), *fa_collate([o[1:] for o in b]))
 
@@ -339,13 +222,6 @@ def _splitter(files, val_idxs, splitter, lists, split):
     if lists is not None or is_ucf101_named(files): return UCF101Splitter(split, lists)
     raise ValueError("The items are not named like UCF101 clips (v_<Class>_gXX_cYY), so there is no official split: "
                      "pass `val_idxs=`, or `splitter=` (e.g. `RandomSplitter()`, optimistic if clips share scenes)")
-
-def _frame_size(clip:Path) -> tuple:
-    "`(width, height)` of the frames of `clip`: from its first frame's JPEG header, or its video stream."
-    if clip.is_dir():
-        h, w = simplejpeg.decode_jpeg_header(_read_bytes(str(clip/'0.jpg')))[:2]
-        return w, h
-    with av.open(str(clip)) as c: return c.streams.video[0].width, c.streams.video[0].height
 
 def _warn_small_frames(clips, size:int, n:int=5):
     "Warn if a frame's short side is below `size` (so frames get upsampled) in one of `n` clips spread over `clips`."
@@ -395,7 +271,7 @@ def get_action_dataloaders(
     _warn_small_frames(files, image_size)
     label = FolderLabel(vocab or sorted(set(files.map(parent_label))))
     load = LoadClip(image_size, FrameSampler(seq_len, sample), lengths)
-    dsets = Datasets(files, tfms=[[load], [label, Categorize(vocab=label.vocab, sort=False)]], splits=splits)
+    dsets = ClipDatasets(files, tfms=[[load], [label, Categorize(vocab=label.vocab, sort=False)]], splits=splits)
     augs = [ClipCropFlip()] if aug is True else list(L(aug or []))
     after_batch = [ClipNormalize(), *augs, *([ClipToTuple()] if as_tuple else [])]
     return dsets.dataloaders(bs=bs, after_batch=after_batch, dl_type=ClipDL, **kwargs)
@@ -434,7 +310,7 @@ def view_dl(self:DataLoaders,
     with_labels:bool=True, # Label by parent folder (False: new videos, inputs only)
     **kwargs # Passed to `DataLoader.new`, e.g. `bs`
 ) -> TfmdDL:
-    "A `DataLoader` reading view `view` of `n_views` of each clip in `items`, in order, with `self`'s validation transforms."
+    "A `DataLoader` reading view `view` of `n_views` of `items`."
     if not 0 <= view < n_views: raise ValueError(f"view must be in 0..{n_views-1}, not {view}")
     items = L(ifnone(items, self.valid_ds.items)).map(Path)
     if with_labels and (unknown := FolderLabel(self.vocab).unknown(items)):
@@ -447,7 +323,7 @@ def view_dl(self:DataLoaders,
         _warn_small_frames(items, load.size)
     ds = test_set(self.valid_ds, items, with_labels=with_labels)
     for tl in ds.tls: tl.tfms.fs = tl.tfms.fs.map(lambda f: f.at_view(view, n_views) if isinstance(f, LoadClip) else f)
-    return self.valid.new(ds, **kwargs)
+    return self.valid.new(ClipDatasets(tls=ds.tls), **kwargs)
 
 @patch
 def view_dls(self:DataLoaders,
