@@ -10,18 +10,20 @@ import contextlib, functools, io, sys, tempfile, warnings
 from pathlib import Path
 import rarfile
 from fastcore.script import call_parse, bool_arg
+from dataclasses import dataclass, replace
 from fastcore.basics import defaults, ifnone
+from .errors import UserError
 
 # %% auto #0
-__all__ = ['MODELS', 'RECIPES', 'SIZES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError',
-           'SomeFailed', 'script', 'find_clips', 'has_videos', 'find_lists', 'made_frames', 'ucf_seq_download',
-           'ucf_seq_frames', 'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
+__all__ = ['MODELS', 'RECIPES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'SomeFailed',
+           'script', 'find_clips', 'has_videos', 'find_lists', 'made_frames', 'ucf_seq_download', 'ucf_seq_frames',
+           'Recipe', 'recipe', 'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
-class UsageError(ValueError):
+class UsageError(UserError, ValueError):
     "A command-line argument is wrong; the message says which and what to do"
 
-class SomeFailed(Exception):
+class SomeFailed(UserError):
     "The command did what it could, but some of its inputs failed (each reported above); exit status 1"
 
 def _positive(**opts):
@@ -40,8 +42,7 @@ def _no_bars():
 
 def _expected(e:Exception) -> bool:
     "Is `e` the user's to fix (an argument, a file, the network, weights not at hand), not a bug that needs its traceback?"
-    weights = getattr(sys.modules.get('ucf_seq.baseline'), 'PretrainedWeightsError', ())  # imported by the commands that use it
-    return isinstance(e, (ValueError, FileNotFoundError, ConnectionError, rarfile.Error, weights))
+    return isinstance(e, (UserError, ValueError, FileNotFoundError, ConnectionError, rarfile.Error))
 
 def script(func):
     "A console script for `func`: `--help` from its docments; errors as one line, exit status 2 (1 for `SomeFailed`)."
@@ -52,7 +53,7 @@ def script(func):
         if not sys.stdout.isatty(): _no_bars()
         try: return func(*args, **kwargs)
         except Exception as e:
-            if not (_expected(e) or isinstance(e, SomeFailed)): raise
+            if not _expected(e): raise
             print(f'{name}: error: ' + ' '.join(str(e).split()), file=sys.stderr)  # one line, whatever the message
             sys.exit(1 if isinstance(e, SomeFailed) else 2)
     return call_parse(_run)
@@ -125,11 +126,35 @@ def ucf_seq_frames(
 
 # %% ../nbs/10_cli.ipynb #0e55ddb5
 MODELS = ('simple', 'lstm', 'timesformer')
-RECIPES = { # (epochs, learning rate, frozen epochs of `fine_tune`) for each model, on the sample data and on UCF101
-    'sample': dict(simple=(20, 1e-2, 0), lstm=(20, 1e-2, 0), timesformer=(25, 3e-3, 0)),
-    'ucf101': dict(simple=(3, 1e-3, 3), lstm=(5, 5e-3, 1), timesformer=(12, 5e-4, 0))}
-SIZES = dict(sample=(32, 4), ucf101=(64, 5)) # default (image size, frames per clip); on UCF101 the tutorial's 5 frames
+
+@dataclass(frozen=True)
+class Recipe:
+    "How `ucf-seq-train` trains a model on one kind of data, where its options do not say otherwise."
+    epochs:int # Epochs
+    lr:float # Peak learning rate
+    freeze_epochs:int=0 # Epochs with the pretrained encoder frozen, before `fine_tune` trains it all
+    arch:str='tiny_cnn' # Encoder (simple, lstm: 'tiny_cnn' or a torchvision model) or size (timesformer)
+    pretrained:bool=False # Start from pretrained weights
+    image_size:int=32 # Side of the frames
+    seq_len:int=4 # Frames per clip, spread over the whole clip
+
+RECIPES = { # (data, model): its recipe; on UCF101 the tutorial's 5 frames of 64 px
+    ('sample', 'simple'): Recipe(20, 1e-2), ('sample', 'lstm'): Recipe(20, 1e-2),
+    ('sample', 'timesformer'): Recipe(25, 3e-3, arch='tiny'),
+    ('ucf101', 'simple'): Recipe(3, 1e-3, 3, 'resnet34', True, 64, 5),
+    ('ucf101', 'lstm'): Recipe(5, 5e-3, 1, 'resnet34', True, 64, 5),
+    ('ucf101', 'timesformer'): Recipe(12, 5e-4, 0, 'tutorial', False, 64, 5)}
 QUICK = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) # the `--quick` sample: 4 groups of 2-3 clips per class
+
+def recipe(
+    data:str, # 'sample' or 'ucf101'
+    model:str, # One of `MODELS`
+    quick:bool=False, # A smoke test: 1 epoch
+    **given # Options given on the command line (None: not given), e.g. `epochs`, `lr`, `arch`
+) -> Recipe:
+    "The recipe for `model` on `data`, with the options given in place of its own."
+    r = RECIPES[data, model]
+    return replace(r, **{'epochs': 1 if quick else r.epochs, **{k: v for k, v in given.items() if v is not None}})
 
 def _check_args(model, split, epochs=None):
     "`UsageError` for an unknown model, a split other than 1-3, or fewer than 1 epoch."
@@ -142,7 +167,7 @@ def _check_args(model, split, epochs=None):
 def _encoder(arch:str):
     "The image model builder named `arch`: 'tiny_cnn' or a torchvision model."
     import torchvision
-    from ucf_seq.baseline import tiny_cnn
+    from ucf_seq.encoders import tiny_cnn
     if arch == 'tiny_cnn': return tiny_cnn
     if arch in torchvision.models.list_models(module=torchvision.models): return torchvision.models.get_model_builder(arch)
     raise UsageError(f"--arch {arch}: use tiny_cnn or a torchvision image classifier such as resnet34 "
@@ -167,20 +192,21 @@ def make_model(
     enc = _check_model(model, arch, pretrained)
     if model == 'timesformer':
         from ucf_seq.timesformer import TimeSformerModel, tiny_timesformer
-        return (tiny_timesformer if arch == 'tiny' else TimeSformerModel)(n_out, image_size=image_size, num_frames=seq_len), trainable_params
+        make = tiny_timesformer if arch == 'tiny' else TimeSformerModel
+        return make(n_out, image_size=image_size, num_frames=seq_len), trainable_params
     from ucf_seq.baseline import SimpleModel, simple_splitter
     from ucf_seq.lstm import RNNModel, rnnmodel_splitter
     if model == 'simple': return SimpleModel(enc, n_out, pretrained=pretrained), simple_splitter
     return RNNModel(enc, n_out, pretrained=pretrained), rnnmodel_splitter
 
 # %% ../nbs/10_cli.ipynb #e2f2429f
-def _dataloaders(data, dest, quick, bs, image_size, seq_len, split):
+def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split=1):
     "`DataLoaders` of the sample videos (`data` None) or of UCF101 at `data`, extracting frames into `dest` if needed."
     from fastai.vision.all import fastai_path
     from ucf_seq.frames import videos2frames
     from ucf_seq.data import get_action_dataloaders, get_instances
     if data is None:
-        from ucf_seq.baseline import sample_dls
+        from ucf_seq.sample import sample_dls
         dest = Path(dest) if dest else fastai_path('data')/'ucf_seq_sample'
         if quick: dest = dest/'quick'  # a folder of its own: its split lists do not list a full sample's clips
         return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **(QUICK if quick else {}))
@@ -203,17 +229,24 @@ def _check_writable(folder:Path):
         raise UsageError(f"cannot write in {folder} ({e.strerror or e}), where the frames and the model go: "
                          "give a writable working folder with --dest") from None
 
-def _fit(learn, pretrained, epochs, lr, freeze_epochs):
-    "Train `learn` as the notebooks do: `fine_tune` when it starts from pretrained weights, else `fit_one_cycle`."
-    if pretrained: learn.fine_tune(epochs, lr, freeze_epochs=max(1, freeze_epochs))
-    else: learn.fit_one_cycle(epochs, lr)
-
 def _get_weights(enc):
     "Download the pretrained weights of encoder builder `enc` now, or raise `PretrainedWeightsError` saying what to do."
     from fastai.distributed import rank0_first
-    from ucf_seq.baseline import load_arch, PretrainedWeightsError
+    from ucf_seq.weights import load_arch, PretrainedWeightsError
     try: rank0_first(load_arch, enc, True)  # the first process downloads, the others find them cached
     except PretrainedWeightsError as e: raise PretrainedWeightsError(f"{e} (`pretrained=False` is `--pretrained false` here.)") from e
+
+def _fit(learn, r:Recipe):
+    "Train `learn` as the notebooks do: `fine_tune` from pretrained weights, else `fit_one_cycle`."
+    if r.pretrained: learn.fine_tune(r.epochs, r.lr, freeze_epochs=max(1, r.freeze_epochs))
+    else: learn.fit_one_cycle(r.epochs, r.lr)
+
+def _export(learn, model:str) -> Path:
+    "Export `learn` to `<its data's folder>/models/<model>.pkl`."
+    out = learn.dls.path/'models'/f'{model}.pkl'
+    out.parent.mkdir(parents=True, exist_ok=True)
+    learn.export(out.absolute())  # fastai exports to `learn.path/fname`: a relative `--dest` would be taken twice
+    return out
 
 def ucf_seq_train(
     data:str=None, # UCF101 folder, videos or frames; default: make the sample data set in `dest`. Videos are extracted to `<dest>/frames-<image size>`, unless `ucf-seq-frames` made `<videos>-frames` at that size or larger
@@ -234,37 +267,33 @@ def ucf_seq_train(
     "Train a video classifier, grade it at video level on the held-out official split, and export it."
     _check_args(model, split, epochs)
     _positive(bs=bs, image_size=image_size, seq_len=seq_len, n_views=n_views, lr=lr)
-    kind = 'sample' if data is None else 'ucf101'
-    arch = ifnone(arch, ('tiny' if kind == 'sample' else 'tutorial') if model == 'timesformer' else 'tiny_cnn' if kind == 'sample' else 'resnet34')
-    pretrained = ifnone(pretrained, kind == 'ucf101' and model != 'timesformer')
-    enc = _check_model(model, arch, pretrained)  # fail now, not after the data is ready
-    n_epochs, lr_, freeze = RECIPES[kind][model]
-    epochs, lr = ifnone(epochs, 1 if quick else n_epochs), ifnone(lr, lr_)
-    if quick: bs = min(bs, 8)  # the quick sample has about 20 training clips
-    image_size, seq_len = ifnone(image_size, SIZES[kind][0]), ifnone(seq_len, SIZES[kind][1])
+    r = recipe('sample' if data is None else 'ucf101', model, quick, epochs=epochs, lr=lr, arch=arch,
+               pretrained=pretrained, image_size=image_size, seq_len=seq_len)
+    enc = _check_model(model, r.arch, r.pretrained)  # fail now, not after the data is ready
     import torch
     from fastai.vision.all import set_seed
     from fastai.distributed import rank0_first, rank_distrib
-    import ucf_seq.distributed  # lets `distrib_ctx` run CPU processes too
-    from ucf_seq.baseline import evaluate_videos, adamw, sample_learner
-    if pretrained: _get_weights(enc)
+    from ucf_seq.distributed import enable_cpu_distrib
+    from ucf_seq.evaluation import evaluate_videos
+    from ucf_seq.sample import adamw, sample_learner
+    enable_cpu_distrib()  # `accelerate launch` on CPU processes too
+    if r.pretrained: _get_weights(enc)
     set_seed(seed, reproducible=True)
-    dls = rank0_first(_dataloaders, data, dest, quick, bs, image_size, seq_len, split)
-    net, splitter = make_model(model, dls.c, image_size, seq_len, arch, pretrained)
+    # the data (prepared by the first process), the model, training, grading, export
+    dls = rank0_first(_dataloaders, data, dest, quick=quick, bs=min(bs, 8) if quick else bs,  # quick: ~20 clips
+                      image_size=r.image_size, seq_len=r.seq_len, split=split)
+    net, splitter = make_model(model, dls.c, r.image_size, r.seq_len, r.arch, r.pretrained)
     if not rank_distrib():
         print(f"data: {len(dls.train_ds)} training and {len(dls.valid_ds)} test clips (split {split}) of {dls.c} classes, "
-              f"{seq_len} frames of {image_size} px, in {dls.path}")
-        print(f"model: {model} ({arch}{', pretrained' if pretrained else ''}), {epochs} epoch{'s'*(epochs > 1)} at {lr:g}")
+              f"{r.seq_len} frames of {r.image_size} px, in {dls.path}")
+        print(f"model: {model} ({r.arch}{', pretrained' if r.pretrained else ''}), {r.epochs} epoch{'s'*(r.epochs > 1)} at {r.lr:g}")
     learn = sample_learner(dls, net, splitter=splitter, opt_func=adamw)  # accuracy, and mixed precision on a GPU
     with learn.distrib_ctx(sync_bn=torch.cuda.is_available()):  # SyncBatchNorm needs CUDA
-        _fit(learn, pretrained, epochs, lr, freeze)
+        _fit(learn, r)
         ev = evaluate_videos(learn, n_views=n_views)       # on every process: each grades a share of the videos
     if rank_distrib(): return learn, ev
     print(f'video-level accuracy on split {split}: {ev}')
-    out = dls.path/'models'/f'{model}.pkl'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    learn.export(out.absolute())  # fastai exports to `learn.path/fname`: a relative `--dest` would be taken twice
-    print(f'model saved to {out}')
+    print(f'model saved to {_export(learn, model)}')
     return learn, ev
 
 # %% ../nbs/10_cli.ipynb #be79412e
@@ -301,7 +330,7 @@ def ucf_seq_predict(
         if v.is_file() and v.suffix.lower() != '.avi':
             raise UsageError(f"{v}: not an .avi video or a frame folder; convert it first, e.g. ffmpeg -i {v} {v.with_suffix('.avi')}")
     learn, out = load_model(model_file), {}  # a bad model file is reported before the rest of fastai is imported
-    from ucf_seq.baseline import predict_video
+    from ucf_seq.evaluation import predict_video
     for v in videos:
         try: out[v] = predict_video(learn, Path(v), n_views=n_views, k=k)
         except (ValueError, OSError) as e:  # a damaged video: say which and why, and go on with the others
@@ -323,7 +352,7 @@ def ucf_seq_evaluate(
     _positive(n_views=n_views)
     clips, learn = find_clips(data), load_model(model_file)
     from ucf_seq.data import get_instances, UCF101Splitter
-    from ucf_seq.baseline import evaluate_videos
+    from ucf_seq.evaluation import evaluate_videos
     items = get_instances(clips)
     ev = evaluate_videos(learn, items[UCF101Splitter(split, ifnone(lists, find_lists(clips)))(items)[1]], n_views=n_views)
     print(ev)

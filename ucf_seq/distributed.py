@@ -7,20 +7,21 @@ Docs: https://ucf-seq.github.io/ucf_seq/distributed.html.md"""
 # %% ../nbs/11_distributed.ipynb #0193a7b7
 from __future__ import annotations
 import atexit, torch
-from fastcore.basics import patch
 from fastai.torch_core import LongTensor
 from fastai.distributed import DistributedDL, teardown_distrib
 
 # %% auto #0
-__all__ = []
+__all__ = ['enable_cpu_distrib']
 
 # %% ../nbs/11_distributed.ipynb #4d1d68ba
-@patch
 def _broadcast(self:DistributedDL, t, rank):
     "Broadcast list `t` from process `rank` to all: on the GPU for NCCL, as fastai does, and on the CPU for gloo."
     t = LongTensor(t).to('cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
-# %% ../nbs/11_distributed.ipynb #2d218e2c
-atexit.register(teardown_distrib)  # a gloo group left open to the interpreter's exit can abort the process
+def enable_cpu_distrib():
+    "Let fastai's `distrib_ctx` run CPU processes (gloo) too, and close the process group at exit; idempotent."
+    if DistributedDL._broadcast is _broadcast: return
+    DistributedDL._broadcast = _broadcast  # fastai's always moves the list to the GPU
+    atexit.register(teardown_distrib)      # a gloo group left open to the interpreter's exit can abort the process

@@ -18,6 +18,7 @@ import rarfile
 from fastcore.basics import noop
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
+from .errors import UserError
 
 # %% auto #0
 __all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'UCF101_LISTS', 'DownloadError', 'CertificateError', 'download_url', 'sha256sum',
@@ -25,7 +26,7 @@ __all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'UCF101_LISTS', 'DownloadError', '
            'check_ucf101', 'get_ucf101']
 
 # %% ../nbs/00_download.ipynb #e97fc417
-class DownloadError(ConnectionError):
+class DownloadError(UserError, ConnectionError):
     "A file could not be downloaded; the message says what to do instead"
 
 # %% ../nbs/00_download.ipynb #c1b42f1e
@@ -175,7 +176,7 @@ def download_ucf101(dest:Path=None, # Folder for the archives; default: fastai's
     return fns
 
 # %% ../nbs/00_download.ipynb #5e553fde
-class UnsafeArchiveError(ValueError):
+class UnsafeArchiveError(UserError, ValueError):
     "An archive holds links, or paths that would be written outside the destination"
 
 def _is_link(info) -> bool:
@@ -207,10 +208,10 @@ def _extract_member(arc, info, dest:Path):
     finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_download.ipynb #12c6e8f7
-class DamagedArchiveError(ValueError):
+class DamagedArchiveError(UserError, ValueError):
     "An archive is damaged or incomplete, e.g. a download that was cut short"
 
-class ExtractError(OSError, ValueError):
+class ExtractError(UserError, OSError, ValueError):
     "An archive member could not be written, e.g. to a full disk"
 
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError,  # what zipfile and rarfile raise for a damaged archive

@@ -15,13 +15,14 @@ from multiprocessing import parent_process
 from pathlib import Path
 from fastcore.all import *
 from PIL import Image
+from .errors import UserError
 
 # %% auto #0
 __all__ = ['FrameExtractionError', 'extract_frames', 'scaled_size', 'jpeg_planes', 'frames_dir', 'check_frame_count',
            'avi2frames', 'frames_info', 'ExtractionSummary', 'videos2frames']
 
 # %% ../nbs/01_frames.ipynb #9eb69192
-class FrameExtractionError(ValueError):
+class FrameExtractionError(UserError, ValueError):
     "The frames of video `path` could not be extracted, for `reason`."
     def __init__(self, path, reason):
         super().__init__(path, reason)
@@ -272,10 +273,11 @@ def videos2frames(
     n_workers:int=defaults.cpus, # Processes; 0 works in this process
     progress:bool=True, # Show a progress bar
     extensions:tuple=('.avi',), # Video file name endings (lower case)
-    **kwargs, # Passed to `avi2frames`: `size`, `quality`, `every`, `n_threads`
+    **kwargs, # Passed to `avi2frames`: `size`, `quality`, `every`, `n_threads` (default 0 with a worker per core)
 ) -> ExtractionSummary:
     "Extract the frames of every video under `path_videos` to `path_frames`; report bad videos and go on."
     _check_options(**kwargs)
+    if n_workers >= defaults.cpus: kwargs.setdefault('n_threads', 0)  # every core runs a worker: encode in its thread
     videos = _find_videos(path_videos, extensions)
     def done(v): return not force and frames_dir(v, path_frames).exists()
     todo, skipped = videos.filter(done, negate=True), videos.filter(done)

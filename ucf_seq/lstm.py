@@ -7,7 +7,7 @@ Docs: https://ucf-seq.github.io/ucf_seq/lstm.html.md"""
 # %% ../nbs/04_lstm.ipynb #8418ca23
 from __future__ import annotations
 from fastai.vision.all import *
-from .baseline import *
+from .encoders import as_clip, create_encoder
 
 # %% auto #0
 __all__ = ['RNNModel', 'rnnmodel_splitter']

@@ -8,7 +8,7 @@ Docs: https://ucf-seq.github.io/ucf_seq/timesformer.html.md"""
 from __future__ import annotations
 from fastai.vision.all import *
 from timesformer_pytorch import TimeSformer
-from .baseline import *
+from .encoders import as_clip
 
 # %% auto #0
 __all__ = ['TimeSformerModel', 'tiny_timesformer']

@@ -17,7 +17,9 @@ from torchvision.models.video.mvit import MultiscaleBlock
 from torchvision.models.swin_transformer import SwinTransformerBlock
 from fastai.vision.all import *
 from .data import ClipNormalize, get_action_dataloaders
-from .baseline import as_clip, load_arch, adamw
+from .encoders import as_clip
+from .weights import load_arch
+from .sample import adamw
 
 # %% auto #0
 __all__ = ['VIDEO_MODELS', 'Recipe', 'VideoModelSpec', 'video_spec', 'check_clip_size', 'VideoModel', 'video_splitter',
