@@ -15,9 +15,10 @@ from fastcore.basics import defaults, ifnone
 from .errors import UserError
 
 # %% auto #0
-__all__ = ['MODELS', 'RECIPES', 'QUICK', 'download', 'frames', 'train', 'evaluate', 'predict', 'UsageError', 'SomeFailed',
-           'script', 'find_clips', 'has_videos', 'find_lists', 'made_frames', 'ucf_seq_download', 'ucf_seq_frames',
-           'Recipe', 'recipe', 'make_model', 'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
+__all__ = ['VIDEO_MODELS', 'MODELS', 'RECIPES', 'QUICK', 'AUGS', 'download', 'frames', 'train', 'evaluate', 'predict',
+           'UsageError', 'SomeFailed', 'script', 'find_clips', 'has_videos', 'find_lists', 'made_frames',
+           'ucf_seq_download', 'ucf_seq_frames', 'Recipe', 'recipe', 'make_model', 'ucf_seq_train', 'load_model',
+           'ucf_seq_predict', 'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(UserError, ValueError):
@@ -125,7 +126,8 @@ def ucf_seq_frames(
     return res
 
 # %% ../nbs/10_cli.ipynb #0e55ddb5
-MODELS = ('simple', 'lstm', 'timesformer')
+VIDEO_MODELS = ('r3d_18', 'mc3_18', 'r2plus1d_18', 's3d', 'mvit_v1_b', 'mvit_v2_s', 'swin3d_t', 'swin3d_s', 'swin3d_b')
+MODELS = ('simple', 'lstm', 'timesformer', *VIDEO_MODELS)  # the video models: `ucf_seq.video_models`, Kinetics-400
 
 @dataclass(frozen=True)
 class Recipe:
@@ -137,6 +139,8 @@ class Recipe:
     pretrained:bool=False # Start from pretrained weights
     image_size:int=32 # Side of the frames
     seq_len:int=4 # Frames per clip, spread over the whole clip
+    bs:int=32 # Clips per batch
+    lr_mult:float=100 # `fine_tune`'s ratio of the head's learning rate to the first layers'
 
 RECIPES = { # (data, model): its recipe; on UCF101 the tutorial's 5 frames of 64 px
     ('sample', 'simple'): Recipe(20, 1e-2), ('sample', 'lstm'): Recipe(20, 1e-2),
@@ -146,6 +150,14 @@ RECIPES = { # (data, model): its recipe; on UCF101 the tutorial's 5 frames of 64
     ('ucf101', 'timesformer'): Recipe(12, 5e-4, 0, 'tutorial', False, 64, 5)}
 QUICK = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) # the `--quick` sample: 4 groups of 2-3 clips per class
 
+def _video_recipe(data, model) -> Recipe:
+    "A video model's recipe: on UCF101 from `ucf_seq.video_models` (its native clips, Kinetics weights), small on the sample."
+    if data == 'sample': return Recipe(8, 3e-3, arch=None, bs=16)  # from scratch, 4 frames of 32 px: a CPU smoke test
+    from ucf_seq.video_models import video_spec
+    s = video_spec(model); r = s.recipe
+    if r is None: return Recipe(8, 1e-3, 1, None, True, s.size, s.frames, 8, 10)   # no recipe of its own: a cautious one
+    return Recipe(r.epochs, r.lr, r.freeze_epochs, None, True, s.size, s.frames, r.bs_24gb, r.lr_mult)
+
 def recipe(
     data:str, # 'sample' or 'ucf101'
     model:str, # One of `MODELS`
@@ -153,7 +165,7 @@ def recipe(
     **given # Options given on the command line (None: not given), e.g. `epochs`, `lr`, `arch`
 ) -> Recipe:
     "The recipe for `model` on `data`, with the options given in place of its own."
-    r = RECIPES[data, model]
+    r = _video_recipe(data, model) if model in VIDEO_MODELS else RECIPES[data, model]
     return replace(r, **{'epochs': 1 if quick else r.epochs, **{k: v for k, v in given.items() if v is not None}})
 
 def _check_args(model, split, epochs=None):
@@ -174,7 +186,11 @@ def _encoder(arch:str):
                      "(torchvision.models.list_models(module=torchvision.models) lists them)")
 
 def _check_model(model, arch, pretrained):
-    "`UsageError` unless `arch` and `pretrained` suit `model`; the encoder's builder for `simple` and `lstm`."
+    "`UsageError` unless `arch` and `pretrained` suit `model`; the builder whose weights it needs, if any."
+    if model in VIDEO_MODELS:
+        if arch is not None: raise UsageError(f"--arch {arch}: {model} is a whole video model, it takes no --arch")
+        import torchvision
+        return torchvision.models.get_model_builder(model)
     if model != 'timesformer': return _encoder(arch)
     if arch not in ('tiny', 'tutorial'): raise UsageError(f"--arch {arch}: the timesformer comes in 'tiny' and 'tutorial'")
     if pretrained: raise UsageError("the timesformer has no pretrained weights: use --pretrained false")
@@ -190,6 +206,9 @@ def make_model(
     "A fresh model and its parameter splitter, by name."
     from fastai.vision.all import trainable_params
     enc = _check_model(model, arch, pretrained)
+    if model in VIDEO_MODELS:
+        from ucf_seq.video_models import video_model
+        return video_model(model, n_out, pretrained=pretrained)
     if model == 'timesformer':
         from ucf_seq.timesformer import TimeSformerModel, tiny_timesformer
         make = tiny_timesformer if arch == 'tiny' else TimeSformerModel
@@ -200,7 +219,14 @@ def make_model(
     return RNNModel(enc, n_out, pretrained=pretrained), rnnmodel_splitter
 
 # %% ../nbs/10_cli.ipynb #e2f2429f
-def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split=1):
+AUGS = ('default', 'crop-flip', 'crop', 'none')
+
+def _augs(aug:str):
+    "The training augmentation `aug` names (`None` for the data's default)."
+    from ucf_seq.data import ClipCropFlip
+    return {'default': None, 'crop-flip': [ClipCropFlip()], 'crop': [ClipCropFlip(p_flip=0)], 'none': []}[aug]
+
+def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split=1, aug='default', stats=None):
     "`DataLoaders` of the sample videos (`data` None) or of UCF101 at `data`, extracting frames into `dest` if needed."
     from fastai.vision.all import fastai_path
     from ucf_seq.frames import videos2frames
@@ -209,7 +235,8 @@ def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split
         from ucf_seq.sample import sample_dls
         dest = Path(dest) if dest else fastai_path('data')/'ucf_seq_sample'
         if quick: dest = dest/'quick'  # a folder of its own: its split lists do not list a full sample's clips
-        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **(QUICK if quick else {}))
+        kw = {**(QUICK if quick else {}), **({} if _augs(aug) is None else dict(aug=_augs(aug))), **({} if stats is None else dict(stats=stats))}
+        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **kw)
     clips = find_clips(data)
     dest, frames = Path(dest) if dest else clips.parent, clips
     _check_writable(dest)  # frames and the model go there: say so now, not after the work
@@ -217,8 +244,9 @@ def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split
         frames, size = made_frames(clips, image_size) or (dest/f'frames-{image_size}', image_size)
         res = videos2frames(clips, frames, size=size)
         print(f'frames: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed, in {frames}')
+    kw = {**({} if _augs(aug) is None else dict(aug=_augs(aug))), **({} if stats is None else dict(stats=stats))}
     return get_action_dataloaders(get_instances(frames), bs=bs, image_size=image_size, seq_len=seq_len,
-                                  lists=find_lists(clips), split=split, path=dest)
+                                  lists=find_lists(clips), split=split, path=dest, **kw)
 
 def _check_writable(folder:Path):
     "`UsageError` naming `folder` and the fix unless files can be written in it (made if needed)."
@@ -236,9 +264,16 @@ def _get_weights(enc):
     try: rank0_first(load_arch, enc, True)  # the first process downloads, the others find them cached
     except PretrainedWeightsError as e: raise PretrainedWeightsError(f"{e} (`pretrained=False` is `--pretrained false` here.)") from e
 
+def _video_check(model:str, r:Recipe) -> tuple:
+    "`UsageError` if video model `model` cannot take `r`'s clips; else the normalization its weights were trained with."
+    from ucf_seq.video_models import check_clip_size, video_stats
+    try: check_clip_size(model, r.seq_len, r.image_size)
+    except ValueError as e: raise UsageError(f"{e} (--seq-len, --image-size)") from None
+    return video_stats(model)
+
 def _fit(learn, r:Recipe):
     "Train `learn` as the notebooks do: `fine_tune` from pretrained weights, else `fit_one_cycle`."
-    if r.pretrained: learn.fine_tune(r.epochs, r.lr, freeze_epochs=max(1, r.freeze_epochs))
+    if r.pretrained: learn.fine_tune(r.epochs, r.lr, freeze_epochs=max(1, r.freeze_epochs), lr_mult=r.lr_mult)
     else: learn.fit_one_cycle(r.epochs, r.lr)
 
 def _export(learn, model:str) -> Path:
@@ -251,15 +286,16 @@ def _export(learn, model:str) -> Path:
 def ucf_seq_train(
     data:str=None, # UCF101 folder, videos or frames; default: make the sample data set in `dest`. Videos are extracted to `<dest>/frames-<image size>`, unless `ucf-seq-frames` made `<videos>-frames` at that size or larger
     dest:str=None, # Working folder for sample data, frames and the model; default next to `data`, or `ucf_seq_sample` in fastai's data folder; `--quick` works in its subfolder `quick`
-    model:str='lstm', # Model: simple, lstm or timesformer
+    model:str='lstm', # Model: simple, lstm, timesformer, or a video model pretrained on Kinetics-400: r3d_18, mc3_18, r2plus1d_18, s3d, mvit_v1_b, mvit_v2_s, swin3d_t, swin3d_s, swin3d_b
     split:int=1, # Official split (1-3) to hold out
-    epochs:int=None, # Epochs; default the model's recipe: 20, 20 or 25 on the sample data, 3, 5 or 12 on UCF101 (simple, lstm, timesformer)
+    epochs:int=None, # Epochs; default the model's recipe: 20, 20 or 25 on the sample data, 3, 5 or 12 on UCF101 (simple, lstm, timesformer); the video models' in `ucf_seq.video_models`
     lr:float=None, # Peak learning rate; default the model's recipe
-    bs:int=32, # Batch size
-    image_size:int=None, # Side of the frames; default 32 on the sample data, 64 on UCF101
-    seq_len:int=None, # Frames per clip, spread over the whole clip; default 4 on the sample data, 5 (the tutorial's) on UCF101
+    bs:int=None, # Batch size; default 32, a video model's recipe on UCF101 (sized for a 24 GB GPU)
+    image_size:int=None, # Side of the frames; default 32 on the sample data, 64 on UCF101 (a video model's own: 112 or 224)
+    seq_len:int=None, # Frames per clip, spread over the whole clip; default 4 on the sample data, 5 (the tutorial's) on UCF101 (a video model's: 16)
     arch:str=None, # Encoder: tiny_cnn or a torchvision model (simple, lstm); tiny or tutorial (timesformer); default by data
-    pretrained:bool_arg=None, # ImageNet weights for the encoder, downloaded before any data is prepared; default true on UCF101, false on the sample data
+    pretrained:bool_arg=None, # Pretrained weights (ImageNet for an encoder, Kinetics-400 for a video model), downloaded before any data is prepared; default true on UCF101, false on the sample data
+    aug:str='default', # Training augmentation: default (crop-flip on UCF101; colour shuffle on the sample), crop-flip, crop (no flips: for classes a mirror changes, such as pushing left vs right) or none
     n_views:int=3, # Views per video averaged at evaluation
     quick:bool=False, # A tiny sample data set and 1 epoch: a smoke test
     seed:int=42, # Random seed
@@ -267,9 +303,11 @@ def ucf_seq_train(
     "Train a video classifier, grade it at video level on the held-out official split, and export it."
     _check_args(model, split, epochs)
     _positive(bs=bs, image_size=image_size, seq_len=seq_len, n_views=n_views, lr=lr)
+    if aug not in AUGS: raise UsageError(f"--aug {aug}: choose one of {', '.join(AUGS)}")
     r = recipe('sample' if data is None else 'ucf101', model, quick, epochs=epochs, lr=lr, arch=arch,
-               pretrained=pretrained, image_size=image_size, seq_len=seq_len)
+               pretrained=pretrained, image_size=image_size, seq_len=seq_len, bs=bs)
     enc = _check_model(model, r.arch, r.pretrained)  # fail now, not after the data is ready
+    stats = _video_check(model, r) if model in VIDEO_MODELS else None
     import torch
     from fastai.vision.all import set_seed
     from fastai.distributed import rank0_first, rank_distrib
@@ -280,13 +318,13 @@ def ucf_seq_train(
     if r.pretrained: _get_weights(enc)
     set_seed(seed, reproducible=True)
     # the data (prepared by the first process), the model, training, grading, export
-    dls = rank0_first(_dataloaders, data, dest, quick=quick, bs=min(bs, 8) if quick else bs,  # quick: ~20 clips
-                      image_size=r.image_size, seq_len=r.seq_len, split=split)
+    dls = rank0_first(_dataloaders, data, dest, quick=quick, bs=min(r.bs, 8) if quick else r.bs,  # quick: ~20 clips
+                      image_size=r.image_size, seq_len=r.seq_len, split=split, aug=aug, stats=stats)
     net, splitter = make_model(model, dls.c, r.image_size, r.seq_len, r.arch, r.pretrained)
     if not rank_distrib():
         print(f"data: {len(dls.train_ds)} training and {len(dls.valid_ds)} test clips (split {split}) of {dls.c} classes, "
               f"{r.seq_len} frames of {r.image_size} px, in {dls.path}")
-        print(f"model: {model} ({r.arch}{', pretrained' if r.pretrained else ''}), {r.epochs} epoch{'s'*(r.epochs > 1)} at {r.lr:g}")
+        print(f"model: {model} ({r.arch or 'video model'}{', pretrained' if r.pretrained else ''}), {r.epochs} epoch{'s'*(r.epochs > 1)} at {r.lr:g}")
     learn = sample_learner(dls, net, splitter=splitter, opt_func=adamw)  # accuracy, and mixed precision on a GPU
     with learn.distrib_ctx(sync_bn=torch.cuda.is_available()):  # SyncBatchNorm needs CUDA
         _fit(learn, r)

@@ -255,6 +255,7 @@ def get_action_dataloaders(
     sample:str='segments', # `FrameSampler` mode: 'segments', 'uniform' or 'first'
     aug=True, # Training augmentation: True (`ClipCropFlip()`), False, or transforms
     check:bool=True, # Check clips up front (`clip_lengths`), skip bad ones with a warning
+    stats:tuple=imagenet_stats, # `(mean, std)` per channel to normalize with: the pretrained encoder's
     as_tuple:bool=False, # The tutorial's tuple batches (`ClipToTuple`)
     **kwargs # Passed to `DataLoaders`: `num_workers`, `device`, `shuffle`, ...
 ) -> DataLoaders:
@@ -273,7 +274,7 @@ def get_action_dataloaders(
     load = LoadClip(image_size, FrameSampler(seq_len, sample), lengths)
     dsets = ClipDatasets(files, tfms=[[load], [label, Categorize(vocab=label.vocab, sort=False)]], splits=splits)
     augs = [ClipCropFlip()] if aug is True else list(L(aug or []))
-    after_batch = [ClipNormalize(), *augs, *([ClipToTuple()] if as_tuple else [])]
+    after_batch = [ClipNormalize(*stats), *augs, *([ClipToTuple()] if as_tuple else [])]
     return dsets.dataloaders(bs=bs, after_batch=after_batch, dl_type=ClipDL, **kwargs)
 
 # %% ../nbs/02_data.ipynb #cdf4ad4c

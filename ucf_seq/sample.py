@@ -52,7 +52,7 @@ def sample_dls(
     dest = Path(dest or _sample_dir(tuple(groups), clips_per_group, image_size))
     make_ucf101_sample(dest, groups=groups, clips_per_group=clips_per_group, size=(128, 128), n_frames=(16, 24))
     videos2frames(dest/'UCF101', dest/'frames', size=2*image_size, progress=False)
-    kwargs = dict(aug=[ClipColorShuffle()], num_workers=0, **kwargs)
+    kwargs = {'aug': [ClipColorShuffle()], 'num_workers': 0, **kwargs}
     return get_action_dataloaders(get_instances(dest/'frames'), bs=bs, image_size=image_size, seq_len=seq_len,
                                   lists=dest/'ucfTrainTestlist', path=dest, **kwargs)
 

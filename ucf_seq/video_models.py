@@ -251,7 +251,7 @@ def video_dls(
     kwargs = {**video_dls_kwargs(name), **kwargs}
     check_clip_size(name, kwargs['seq_len'], kwargs['image_size'])
     bs = ifnone(bs, s.recipe.bs_24gb if s.recipe else 8)
-    return set_clip_stats(get_action_dataloaders(files, bs=bs, **kwargs), *s.stats)
+    return get_action_dataloaders(files, bs=bs, stats=s.stats, **kwargs)
 
 # %% ../nbs/06_video_models.ipynb #2c349303
 def tiny_r3d(
