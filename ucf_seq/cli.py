@@ -99,10 +99,13 @@ def ucf_seq_download(
     archive:str=None, # Folder for the downloaded archives; default fastai's archive folder
     insecure:bool=False, # Skip verifying the site's HTTPS certificate (its chain fails in common clients); warns, archives checked after
     ca_bundle:str=None, # File of CA certificates to verify the site's HTTPS certificate with
+    url:str=None, # Where to get `UCF101.rar` from, e.g. a mirror; default the dataset's site
+    splits_url:str=None, # Where to get the split files' zip from; default the dataset's site
 ):
     "Download UCF101 and its official split files, resuming a partial download, check them, and extract them once."
     from ucf_seq.download import get_ucf101
-    print(get_ucf101(dest, archive, insecure=insecure, ca_bundle=ca_bundle))
+    urls = {k: v for k, v in dict(url=url, splits_url=splits_url).items() if v}
+    print(get_ucf101(dest, archive, insecure=insecure, ca_bundle=ca_bundle, **urls))
 
 def ucf_seq_frames(
     videos:str, # The UCF101 folder (class folders of .avi files, or a folder holding `UCF-101/`)
