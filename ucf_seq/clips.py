@@ -15,7 +15,7 @@ from torch import Tensor
 from .frames import scaled_size, check_frame_count
 
 # %% auto #0
-__all__ = ['clip_length', 'clip_lengths', 'read_frames', 'read_video', 'read_clip']
+__all__ = ['clip_length', 'clip_lengths', 'read_frames', 'read_video', 'read_clip', 'frame_size']
 
 # %% ../nbs/01b_clips.ipynb #044e2b10
 def _folder_length(folder:Path) -> int:
@@ -141,7 +141,7 @@ def read_clip(
     return (read_video if str(clip).lower().endswith('.avi') else read_frames)(clip, idxs, size)
 
 # %% ../nbs/01b_clips.ipynb #935fc976
-def _frame_size(clip:Path) -> tuple:
+def frame_size(clip:Path) -> tuple:
     "`(width, height)` of the frames of `clip`, decoding nothing."
     if clip.is_dir():
         h, w = simplejpeg.decode_jpeg_header(_read_bytes(str(clip/'0.jpg')))[:2]

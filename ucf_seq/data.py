@@ -15,7 +15,6 @@ from fastcore.all import *
 from fastai.vision.all import *
 import ucf_seq.frames  # patches `Path.ls_sorted`, which `ImageTupleTfm` uses
 from .clips import *
-from .clips import _frame_size
 from .splits import *
 
 # %% auto #0
@@ -226,7 +225,7 @@ def _splitter(files, val_idxs, splitter, lists, split):
 def _warn_small_frames(clips, size:int, n:int=5):
     "Warn if a frame's short side is below `size` (so frames get upsampled) in one of `n` clips spread over `clips`."
     for o in L(clips)[np.linspace(0, len(clips)-1, min(n, len(clips))).astype(int)]:
-        try: w, h = _frame_size(o)
+        try: w, h = frame_size(o)
         except (ValueError, OSError, IndexError, av.error.FFmpegError): continue   # unreadable: reported elsewhere
         if min(w, h) < size:
             return warnings.warn(f"{o}: frames are {w}x{h}, smaller than image_size={size}, so every frame is upsampled (blurred, "

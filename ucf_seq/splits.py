@@ -131,7 +131,8 @@ class UCF101Splitter:
     def __call__(self, items) -> tuple: # `(train_idxs, valid_idxs)`, `L`s of ints into `items`
         items = L(items)
         is_test = self._from_names(items) if self.lists is None else self._from_lists(items)
-        return L(i for i, t in enumerate(is_test) if not t), L(i for i, t in enumerate(is_test) if t)
+        from fastai.data.transforms import mask2idxs  # here: `check_split` users need not import fastai
+        return L(mask2idxs([not t for t in is_test])), L(mask2idxs(is_test))
 
     def _from_names(self, items) -> list:
         "Is each item in the test set, by its group number?"
@@ -187,7 +188,9 @@ class GroupSplitter:
     def __call__(self, items) -> tuple: # `(train_idxs, valid_idxs)`, `L`s of ints into `items`
         units = L(items).map(lambda o: (Path(o).parent.name, clip_group(o)))
         valid = self._valid_units(sorted(set(units)))
-        return L(i for i, u in enumerate(units) if u not in valid), L(i for i, u in enumerate(units) if u in valid)
+        from fastai.data.transforms import mask2idxs
+        is_valid = [u in valid for u in units]
+        return L(mask2idxs([not v for v in is_valid])), L(mask2idxs(is_valid))
 
     def _valid_units(self, units) -> set:
         "Draw `valid_pct` of each class's groups (at least one, never all) from sorted `units`."
