@@ -27,22 +27,25 @@ __all__ = ['UCF101_URL', 'UCF101_SPLITS_URL', 'UCF101_LISTS', 'DownloadError', '
 
 # %% ../nbs/00_download.ipynb #e97fc417
 class DownloadError(UserError, ConnectionError):
-    "A file could not be downloaded; the message says what to do instead"
+    "A file could not be downloaded; the message says what to do"
 
 # %% ../nbs/00_download.ipynb #c1b42f1e
 def _full_size(resp) -> int|None:
-    "Size of the whole file named in the headers of `resp`, or `None` when the server does not say"
+    "Size of the whole file named in `resp`'s headers"
+    # `None` when the server does not say.
     if rng := resp.headers.get('Content-Range'): n = rng.rsplit('/', 1)[-1]
     else: n = resp.headers.get('Content-Length')
     return int(n) if n and n != '*' else None
 
 def _range_start(resp) -> int|None:
-    "First byte of the part in a 206 answer, from `Content-Range: bytes 100-999/1000`; `None` if it does not say"
+    "First byte of the part in a 206 answer"
+    # From `Content-Range: bytes 100-999/1000`; `None` if it does not say.
     m = re.match(r'bytes (\d+)-', resp.headers.get('Content-Range') or '')
     return int(m[1]) if m else None
 
 def _get(url:str, start:int, timeout:float, ctx=None):
-    "Open `url` for its bytes from `start` on; `None` if the bytes before `start` are the whole file"
+    "Open `url` for its bytes from `start` on"
+    # `None` if the bytes before `start` are the whole file.
     try: resp = urlopen(Request(url, headers={'Range': f'bytes={start}-'} if start else {}), timeout=timeout,
                    context=ctx)
     except HTTPError as e:
@@ -55,7 +58,8 @@ def _get(url:str, start:int, timeout:float, ctx=None):
 
 # %% ../nbs/00_download.ipynb #b0803852
 def _save(resp, part:Path, show_progress:bool) -> tuple:
-    "Write the body of `resp` to `part`; return (bytes in `part`, size of the whole file or `None`)"
+    "Write `resp`'s body to `part`; return (bytes, total size)"
+    # Total size of the whole file, or `None`.
     total = _full_size(resp)
     update = progress_bar([], total=total or 'noinfer').update if show_progress else noop
     with resp, open(part, 'ab' if resp.status == 206 and _range_start(resp) else 'wb') as f:
@@ -68,7 +72,8 @@ class CertificateError(DownloadError):
     "A server's HTTPS certificate could not be verified"
 
 def _ssl_context(insecure:bool=False, ca_bundle:str=None) -> ssl.SSLContext:
-    "An SSL context that verifies with the system's CAs, with `ca_bundle`'s, or (`insecure`) not at all"
+    "An SSL context verifying with system CAs, `ca_bundle`, or not"
+    # Not at all when `insecure`.
     if insecure and ca_bundle: raise ValueError('give a CA bundle or ask for no verification (insecure), not both')
     try: ctx = ssl.create_default_context(cafile=ca_bundle)
     except OSError as e: raise ValueError(f'Could not load the CA bundle {ca_bundle}: {e}') from e
@@ -76,13 +81,14 @@ def _ssl_context(insecure:bool=False, ca_bundle:str=None) -> ssl.SSLContext:
     return ctx
 
 def _cert_failure(e:Exception) -> ssl.SSLCertVerificationError|None:
-    "The certificate error behind `e`, if a certificate check is what failed"
+    "The certificate error behind `e`, if there is one"
     for o in (e, getattr(e, 'reason', None)):
         if isinstance(o, ssl.SSLCertVerificationError): return o
 
 # %% ../nbs/00_download.ipynb #11711d0e
 def _has_more(url:str, got:int, timeout:float, ctx=None) -> bool|None:
-    "Does the server have bytes of `url` after the first `got`? `None` when it cannot say (it ignores `Range`)"
+    "Does the server have bytes of `url` after the first `got`?"
+    # `None` when it cannot say (it ignores `Range`).
     try:
         with urlopen(Request(url, headers={'Range': f'bytes={got}-'}), timeout=timeout, context=ctx) as resp:
             return True if resp.status == 206 and _range_start(resp) == got else None
@@ -98,7 +104,8 @@ def download_url(url:str, # URL of the file
                  insecure:bool=False, # Do not verify the server's HTTPS certificate (warns)
                  ca_bundle:str=None, # File of CA certificates to verify the server with
                 ) -> Path: # `dest`
-    "Download `url` to `dest`, resuming a partial download and skipping a complete one"
+    "Download `url` to `dest`, resuming or skipping if done"
+    # Resumes a partial download; skips a complete one.
     dest = Path(dest)
     if dest.exists(): return dest
     ctx = _ssl_context(insecure, ca_bundle)
@@ -162,7 +169,8 @@ def download_ucf101(dest:Path=None, # Folder for the archives; default: fastai's
                     insecure:bool=False, # Do not verify the site's certificate (its chain fails in common clients)
                     ca_bundle:str=None, # File of CA certificates to verify the site with
                    ) -> tuple: # Paths of the video archive and the split archive
-    "Download the UCF101 videos and split files to `dest`, resuming or skipping what is already there"
+    "Download the UCF101 videos and split files to `dest`"
+    # Resumes or skips what is already there.
     dest = Path(dest) if dest else _fastai_dir('archive')
     todo = [(u, dest/_fname(u)) for u in (url, splits_url)]
     try: fns = tuple(download_url(u, fn, timeout, show_progress, insecure, ca_bundle) for u, fn in todo)
@@ -177,26 +185,29 @@ def download_ucf101(dest:Path=None, # Folder for the archives; default: fastai's
 
 # %% ../nbs/00_download.ipynb #5e553fde
 class UnsafeArchiveError(UserError, ValueError):
-    "An archive holds links, or paths that would be written outside the destination"
+    "An archive holds links, or paths leading outside the destination"
 
 def _is_link(info) -> bool:
-    "Whether archive member `info` (a `ZipInfo` or `RarInfo`) is a symbolic or hard link"
+    "Whether archive member `info` is a symbolic or hard link"
+    # `info`: a `ZipInfo` or `RarInfo`.
     if isinstance(info, zipfile.ZipInfo): return stat.S_ISLNK(info.external_attr >> 16)
     return info.is_symlink() or info.file_redir is not None
 
 def _bad_name(name:str) -> bool:
-    "Whether member `name` is absolute, climbs with `..`, or ends in no file name ('', '.', 'a/.')"
+    "Whether member `name` is unsafe or names no file"
+    # Absolute, climbs with `..`, or ends in no file name ('', '.', 'a/.').
     name = name.replace('\\', '/')
     parts = name.removesuffix('/').split('/')  # a folder's name may end in '/'
     return name.startswith('/') or bool(PureWindowsPath(name).drive) or '..' in parts or parts[-1] in ('', '.')
 
 def _is_unsafe(info) -> bool:
-    "Whether member `info` is a link, or has a name that could put it outside the destination"
+    "Whether member `info` is a link or could land outside the destination"
     return _bad_name(info.filename) or _is_link(info)
 
 # %% ../nbs/00_download.ipynb #8f592cb0
 def _extract_member(arc, info, dest:Path):
-    "Write member `info` of the open archive `arc` into `dest`, unless it is there already"
+    "Write member `info` of archive `arc` into `dest`, if new"
+    # Unless it is there already.
     target = dest/info.filename
     if info.is_dir(): return target.mkdir(parents=True, exist_ok=True)
     if target.exists() and target.stat().st_size == info.file_size: return
@@ -209,7 +220,8 @@ def _extract_member(arc, info, dest:Path):
 
 # %% ../nbs/00_download.ipynb #12c6e8f7
 class DamagedArchiveError(UserError, ValueError):
-    "An archive is damaged or incomplete, e.g. a download that was cut short"
+    "An archive is damaged or incomplete"
+    # E.g. a download that was cut short.
 
 class ExtractError(UserError, OSError, ValueError):
     "An archive member could not be written, e.g. to a full disk"
@@ -223,7 +235,8 @@ _FIX = {errno.ENOSPC: 'the disk is full: free some space (UCF101 takes 6.5 GB un
 
 @contextmanager
 def _reading(fname:Path, open_archive):
-    "Open archive `fname` with `open_archive`; its damage raises a `DamagedArchiveError` naming it"
+    "Open archive `fname`; damage raises `DamagedArchiveError`"
+    # Opens with `open_archive`; the error names the file.
     try:
         with open_archive(fname) as arc: yield arc
     except _DAMAGED as e:
@@ -232,12 +245,14 @@ def _reading(fname:Path, open_archive):
 
 # %% ../nbs/00_download.ipynb #9a437a63
 def _extracted(fname:Path, dest:Path) -> bool:
-    "Whether `dest` holds a marker saying that archive `fname`, at its current size, was extracted into it"
+    "Whether `dest` marks archive `fname` as extracted"
+    # The marker records the archive's size, which must still match.
     done = dest/f'.{fname.name}.extracted'
     return done.exists() and done.read_text() == f'{fname.name} {fname.stat().st_size}'
 
 def _extract(fname:Path, dest:Path, open_archive, show_progress:bool=True) -> Path:
-    "Extract every member of archive `fname`, opened with `open_archive`, into `dest`, once"
+    "Extract every member of archive `fname` into `dest`, once"
+    # Opens it with `open_archive`.
     fname, dest = Path(fname), Path(dest)
     if _extracted(fname, dest): return dest
     with _reading(fname, open_archive) as arc:
@@ -259,12 +274,13 @@ def unzip(fname:Path, # The .zip archive
           dest:Path, # Folder to extract into
           show_progress:bool=True, # Show a progress bar
          ) -> Path: # `dest`
-    "Extract zip archive `fname` into `dest`, safely and only once"
+    "Extract zip archive `fname` into `dest`, safely and once"
     return _extract(fname, dest, zipfile.ZipFile, show_progress)
 
 # %% ../nbs/00_download.ipynb #f9da8ecd
 def _open_rar(fname:Path) -> rarfile.RarFile:
-    "Open RAR archive `fname`, first making sure its compressed members can be decompressed"
+    "Open RAR archive `fname`, checking it can be decompressed"
+    # First makes sure its compressed members can be decompressed.
     arc = rarfile.RarFile(fname, errors='strict')  # a header cut short is an error, not the end of the archive
     if any(i.compress_type != rarfile.RAR_M0 for i in arc.infolist() if i.is_file()):
         try: rarfile.tool_setup()
@@ -279,7 +295,7 @@ def unrar(fname:Path, # The .rar archive
           dest:Path, # Folder to extract into
           show_progress:bool=True, # Show a progress bar
          ) -> Path: # `dest`
-    "Extract RAR archive `fname` into `dest`, safely and only once"
+    "Extract RAR archive `fname` into `dest`, safely and once"
     return _extract(fname, dest, _open_rar, show_progress)
 
 # %% ../nbs/00_download.ipynb #d713db68
@@ -309,7 +325,8 @@ def get_ucf101(dest:Path=None, # Folder to extract into; default: `UCF101` in fa
                show_progress:bool=True, # Show progress bars
                expect:dict=None, # The layout to check for: arguments of `check_ucf101`; default UCF101's
                **kwargs) -> Path: # `dest`, holding `UCF-101/` and `ucfTrainTestlist/`
-    "Download UCF101 and its split files if needed, extract both into `dest` if needed, and return `dest`"
+    "Download and extract UCF101 and its splits; return `dest`"
+    # Each step only if needed.
     videos, splits = download_ucf101(archive, show_progress=show_progress, **kwargs)
     dest = Path(dest) if dest else _fastai_dir('data')/'UCF101'
     if not (_extracted(videos, dest) and _extracted(splits, dest)): check_ucf101(videos, splits, **(expect or {}))
