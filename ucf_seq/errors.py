@@ -9,4 +9,5 @@ __all__ = ['UserError']
 
 # %% ../nbs/00a_errors.ipynb #193376f8
 class UserError(Exception):
-    "An error the user can fix, whose message says how; console scripts print it as one line."
+    "An error the user can fix, whose message says how"
+    # Console scripts print it as one line.
