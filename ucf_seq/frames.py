@@ -23,7 +23,8 @@ __all__ = ['FrameExtractionError', 'extract_frames', 'scaled_size', 'jpeg_planes
 
 # %% ../nbs/01_frames.ipynb #9eb69192
 class FrameExtractionError(UserError, ValueError):
-    "The frames of video `path` could not be extracted, for `reason`."
+    "The frames of video `path` could not be extracted"
+    # `reason` says why.
     def __init__(self, path, reason):
         super().__init__(path, reason)
         self.path, self.reason = Path(path), reason
@@ -31,7 +32,8 @@ class FrameExtractionError(UserError, ValueError):
 
 # %% ../nbs/01_frames.ipynb #66b4a423
 def _decoded(video_path, check_count:bool=False):
-    "The `av.VideoFrame`s of `video_path`'s first video stream; the file is closed however iteration ends."
+    "The `av.VideoFrame`s of `video_path`'s first video stream"
+    # The file is closed however iteration ends.
     with av.open(str(video_path)) as c:
         if not c.streams.video: raise FrameExtractionError(video_path, 'no video stream')
         stream = c.streams.video[0]
@@ -44,7 +46,8 @@ def _decoded(video_path, check_count:bool=False):
 def extract_frames(
     video_path:Path, # A video file, e.g. `UCF101/<Class>/<clip>.avi`
 ) -> Image.Image: # Yields RGB PIL images, one per frame
-    "Yield the frames of `video_path` as PIL images; the file is closed even if you stop early."
+    "Yield the frames of `video_path` as PIL images"
+    # The file is closed even if you stop early.
     with closing(_decoded(video_path)) as frames:
         for f in frames: yield Image.fromarray(f.to_ndarray(format='rgb24', threads=1))
 
@@ -53,8 +56,8 @@ def scaled_size(
     w:int, # Width of the frame
     h:int, # Height of the frame
     size:int=None, # Short side of the result; None keeps (w, h)
-) -> tuple: # (width, height)
-    "Size with short side `size` and the aspect ratio of `w`x`h`, the long side rounded to an even number."
+) -> tuple: # (width, height), the long side rounded to an even number
+    "Size with short side `size` and the aspect ratio of `w`x`h`"
     if size is None: return w, h
     long = 2*round(max(w, h)*size/min(w, h)/2)
     return (long, size) if w >= h else (size, long)
@@ -64,15 +67,16 @@ _Y_FULL = np.clip(np.round((np.arange(256) - 16)*255/219), 0, 255).astype(np.uin
 _C_FULL = np.clip(np.round((np.arange(256) - 128)*255/224 + 128), 0, 255).astype(np.uint8) # chroma 16-240 -> 0-255
 
 def _planes(frame:av.VideoFrame) -> list:
-    "The planes of `frame` as numpy views (no copy), without the row padding."
+    "The planes of `frame` as numpy views, without row padding"
+    # No copy.
     return [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width] for p in frame.planes]
 
 def jpeg_planes(
     frame:av.VideoFrame, # A decoded frame
     size:int=None, # Short side of the output in pixels; None keeps the frame's size
     wh:tuple=None, # Output (width, height), instead of `size`
-) -> tuple: # (Y, U, V) uint8 arrays, U and V at half resolution
-    "Full-range YUV 4:2:0 planes of `frame`, resized to short side `size` (or to `wh`), ready for a JPEG encoder."
+) -> tuple: # (Y, U, V) full-range uint8 arrays, U and V at half resolution
+    "YUV 4:2:0 planes of `frame` resized for a JPEG encoder"
     w, h = wh or scaled_size(frame.width, frame.height, size)
     resize = (w, h) != (frame.width, frame.height)
     if not resize and frame.format.name == 'yuv420p' and frame.color_range != 2:  # limited range (2 is full): a table
@@ -99,7 +103,8 @@ def _pid_alive(pid:int) -> bool:
     return True
 
 def _leftovers(dest):
-    "Temporary folders of `dest` left by runs that are over (this process's own, or a process that is gone)."
+    "Temporary folders of `dest` left by runs that are over"
+    # This process's own, or those of a process that is gone.
     pre = f'.{dest.name}.'
     def over(p):
         kind, _, pid = p.name[len(pre):].partition('-')
@@ -107,14 +112,16 @@ def _leftovers(dest):
     return L(p for p in dest.parent.glob('.*') if p.name.startswith(pre) and over(p))
 
 def _fresh_tmp(dest):
-    "An empty temporary folder next to `dest`, after deleting leftovers of interrupted runs."
+    "An empty temporary folder next to `dest`"
+    # Deletes leftovers of interrupted runs first.
     for p in _leftovers(dest): shutil.rmtree(p, ignore_errors=True)
     tmp = dest.parent/f'.{dest.name}.tmp-{os.getpid()}'
     tmp.mkdir(parents=True)
     return tmp
 
 def _publish(tmp, dest):
-    "Rename the complete folder `tmp` to `dest`, replacing an old `dest` without ever leaving it half-deleted."
+    "Rename the complete folder `tmp` to `dest`"
+    # Replaces an old `dest` without ever leaving it half-deleted.
     if not dest.exists():
         try: return os.replace(tmp, dest)
         except OSError:
@@ -126,7 +133,8 @@ def _publish(tmp, dest):
 
 # %% ../nbs/01_frames.ipynb #4f013cca
 def _check_file(video_path) -> str:
-    "Raise `FrameExtractionError` for a missing or empty file; say how short it is if its RIFF header says more."
+    "`FrameExtractionError` for a missing, empty or short file"
+    # Says how short it is if its RIFF header says more.
     if video_path.is_symlink() and not video_path.exists():
         raise FrameExtractionError(video_path, f'broken symbolic link (to {os.readlink(video_path)})')
     if not video_path.is_file(): raise FrameExtractionError(video_path, 'file not found')
@@ -143,7 +151,8 @@ def check_frame_count(
     announced:int, # Frames its header announces; 0 if unknown
     what:str='decoded', # How `n` was counted, for the message
 ):
-    "Raise `FrameExtractionError` if no frame decoded, or clearly fewer than the `announced` ones."
+    "`FrameExtractionError` if too few frames were decoded"
+    # None at all, or clearly fewer than the `announced` ones.
     if n == 0: raise FrameExtractionError(video_path, f'no {"decodable " if what == "decoded" else ""}frames')
     if announced - n > max(2, 0.02*announced):
         raise FrameExtractionError(video_path, f'{what} {n} of the {announced} frames its header announces')
@@ -154,7 +163,8 @@ def _save_jpeg(planes, fname, quality):
     fname.write_bytes(simplejpeg.encode_jpeg_yuv_planes(*planes, quality=quality))
 
 def _kept_planes(video_path, size=None, every=1):
-    "JPEG planes of every `every`-th frame of `video_path`, all at the first frame's output size."
+    "JPEG planes of every `every`-th frame of `video_path`"
+    # All at the first frame's output size.
     wh = None
     with closing(_decoded(video_path, check_count=True)) as frames:
         for i, f in enumerate(frames):
@@ -163,7 +173,8 @@ def _kept_planes(video_path, size=None, every=1):
             yield jpeg_planes(f, wh=wh)
 
 def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=2) -> dict:
-    "Write every `every`-th frame of `video_path` to `folder/<i>.jpg`, encoding in `n_threads` threads (0: this one); return its info."
+    "Write every `every`-th frame of `video_path` to `folder`"
+    # As `<i>.jpg`, encoding in `n_threads` threads (0: this one); returns its info.
     n, planes = 0, None
     with closing(_kept_planes(video_path, size, every)) as kept:
         if not n_threads:
@@ -180,7 +191,8 @@ def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=
 
 # %% ../nbs/01_frames.ipynb #4ef52b71
 def _check_options(quality=75, every=1, **kwargs):
-    "Raise `ValueError` for a JPEG `quality` or a stride `every` that no clip could be extracted with."
+    "`ValueError` for an unusable JPEG `quality` or stride `every`"
+    # Unusable: no clip could be extracted with it.
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise ValueError(f'`quality` must be a whole number from 1 to 100, not {quality!r}')
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
@@ -195,7 +207,7 @@ def avi2frames(
     every:int=1, # Keep every `every`-th frame, numbered 0, 1, 2, ...
     n_threads:int=2, # Threads that encode and write JPEGs
 ) -> Path: # The clip's frames folder
-    "Extract the frames of `video_path` to `path_frames/<Class>/<clip>/<i>.jpg`, atomically; skip if done."
+    "Extract `video_path`'s frames atomically; skip if done"
     _check_options(quality, every)
     video_path, dest = Path(video_path), frames_dir(video_path, path_frames)
     if dest.exists() and not force: return dest
@@ -222,7 +234,8 @@ def frames_info(
 # %% ../nbs/01_frames.ipynb #06df56a8
 @patch
 def ls_sorted(self:Path):
-    "Non-hidden files in `self`, sorted by their numeric name: `0.jpg, 1.jpg, ..., 10.jpg`."
+    "Non-hidden files in `self`, sorted by numeric name"
+    # `0.jpg, 1.jpg, ..., 10.jpg`.
     def num(f):
         try: return int(f.stem)
         except ValueError: raise ValueError(f"{self}: '{f.name}' is not a numbered frame like '0.jpg'") from None
@@ -231,22 +244,24 @@ def ls_sorted(self:Path):
 # %% ../nbs/01_frames.ipynb #fed2283e
 @dataclass
 class ExtractionSummary:
-    "What `videos2frames` did: videos `done`, `skipped` (already extracted) and `failed` (`(path, reason)` pairs)."
-    done: L
-    skipped: L
-    failed: L
+    "What `videos2frames` did: videos done, skipped, failed"
+    done: L # Videos extracted
+    skipped: L # Videos already extracted
+    failed: L # `(path, reason)` pairs
     def __repr__(self): return f'{type(self).__name__}(done={len(self.done)}, skipped={len(self.skipped)}, failed={len(self.failed)})'
 
 # %% ../nbs/01_frames.ipynb #04ca9bc0
 def _find_videos(path_videos:Path, extensions:tuple) -> L:
-    "Video files (and broken links named like them) under `path_videos`, sorted; hidden ones and folders left out."
+    "Video files under `path_videos`, sorted"
+    # Broken links named like them included; hidden ones and folders left out.
     root = Path(path_videos)
     def hidden(p): return any(s.startswith('.') for s in p.relative_to(root).parts)
     def video(p): return p.is_file() or (p.is_symlink() and not p.exists())
     return L(p for p in root.rglob('*') if p.suffix.lower() in extensions and not hidden(p) and video(p)).sorted()
 
 def _die_with_parent():
-    "In a worker process, end this process when its parent dies (`kill -9` included); once per process."
+    "In a worker, end this process when its parent dies"
+    # `kill -9` included; once per process.
     if parent_process() is None or getattr(_die_with_parent, 'on', False): return
     _die_with_parent.on, ppid = True, parent_process().pid
     if sys.platform == 'linux':  # at once: the kernel sends SIGKILL when the parent goes
@@ -274,8 +289,8 @@ def videos2frames(
     progress:bool=True, # Show a progress bar
     extensions:tuple=('.avi',), # Video file name endings (lower case)
     **kwargs, # Passed to `avi2frames`: `size`, `quality`, `every`, `n_threads` (default 0 with a worker per core)
-) -> ExtractionSummary:
-    "Extract the frames of every video under `path_videos` to `path_frames`; report bad videos and go on."
+) -> ExtractionSummary: # Bad videos are reported in it, not raised: the others go on
+    "Extract the frames of every video under `path_videos`"
     _check_options(**kwargs)
     if n_workers >= defaults.cpus: kwargs.setdefault('n_threads', 0)  # every core runs a worker: encode in its thread
     videos = _find_videos(path_videos, extensions)
