@@ -20,15 +20,15 @@ _clip_re = re.compile(r'v_(.+)_g(\d+)_c(\d+)')
 
 def clip_name(
     item, # A video file or frame folder (`Path` or str)
-) -> str: # The clip stem, e.g. `v_Archery_g01_c01`
-    "The clip stem of a video file or frame folder: its name up to the first dot."
+) -> str: # The clip stem, its name up to the first dot, e.g. `v_Archery_g01_c01`
+    "The clip stem of a video file or frame folder"
     return Path(item).name.split('.')[0]
 
 # %% ../nbs/01a_splits.ipynb #7aac557f
 def parse_clip(
     item, # A video file or frame folder named like a UCF101 clip
-) -> tuple: # `(class as spelled in the name, group, clip)`
-    "Parse `v_<Class>_g<group>_c<clip>`; `ValueError` naming `item` if it is not named so."
+) -> tuple: # `(class as spelled in the name, group, clip)`; `ValueError` naming `item` if not so named
+    "Parse `v_<Class>_g<group>_c<clip>`"
     m = _clip_re.fullmatch(clip_name(item))
     if m is None: raise ValueError(f"{item} is not named like a UCF101 clip (v_<Class>_g<group>_c<clip>)")
     return m[1], int(m[2]), int(m[3])
@@ -42,8 +42,8 @@ def clip_group(
 # %% ../nbs/01a_splits.ipynb #dcf7326e
 def clip_key(
     item, # A video file or frame folder inside its class folder
-) -> str: # `<Class folder>/<clip stem>`, e.g. `HandstandPushups/v_HandStandPushups_g01_c01`
-    "The clip's key as the split lists name it: parent folder and stem, never the class spelled in the name."
+) -> str: # `<Class folder>/<clip stem>` (never the class spelled in the name), e.g. `HandstandPushups/v_HandStandPushups_g01_c01`
+    "The clip's key as the split lists name it"
     return f"{Path(item).parent.name}/{clip_name(item)}"
 
 def is_ucf101_named(
@@ -55,7 +55,8 @@ def is_ucf101_named(
 
 # %% ../nbs/01a_splits.ipynb #8d1ae018
 def _lines(fn) -> list:
-    "`(line number, tokens)` for the non-blank lines of `fn`: any line ending, any whitespace, UTF-8 with or without a BOM."
+    "`(line number, tokens)` for the non-blank lines of `fn`"
+    # Any line ending, any whitespace, UTF-8 with or without a BOM.
     try: text = Path(fn).read_text(encoding='utf-8-sig')
     except UnicodeDecodeError as e:
         raise ValueError(f"{fn}: not UTF-8 text ({e.reason} at byte {e.start}): save it as UTF-8 or ASCII, "
@@ -78,22 +79,23 @@ def read_class_index(
 # %% ../nbs/01a_splits.ipynb #96d4eb73
 def check_split(
     split, # An official split number
-) -> int: # `split`, checked
-    "`split` if it is 1, 2 or 3 (a whole number, not `True` or `1.0`); else `ValueError`."
+) -> int: # `split`, a whole number (not `True` or `1.0`)
+    "`split` if it is 1, 2 or 3; else `ValueError`"
     if isinstance(split, bool) or not isinstance(split, numbers.Integral) or split not in (1, 2, 3):
         raise ValueError(f"UCF101 has official splits 1, 2 and 3, not {split!r}")
     return int(split)
 
 def official_test_groups(
     split:int=1, # Official split, 1-3
-) -> range: # The groups it tests
-    "Groups tested by UCF101's official `split`: 1-7, 8-14 or 15-21."
+) -> range: # The groups it tests: 1-7, 8-14 or 15-21
+    "Groups tested by UCF101's official `split`"
     split = check_split(split)
     return range(7*split - 6, 7*split + 1)
 
 # %% ../nbs/01a_splits.ipynb #3a97dfee
 def _entry(fn, i, toks, vocab) -> str:
-    "The key of line `i` (tokens `toks`) of split file `fn`, checking its class and label against `vocab`."
+    "The key of line `i` of split file `fn`, checked"
+    # Checks its class and label (`toks`) against `vocab`.
     parts = toks[0].split('/')
     if len(parts) != 2 or len(toks) > 2 or (len(toks) == 2 and not toks[1].isdigit()):
         raise ValueError(f"{fn}, line {i}: expected '<Class>/<clip>.avi [index]', got {' '.join(toks)!r}")
@@ -117,7 +119,8 @@ def read_split(
 
 # %% ../nbs/01a_splits.ipynb #69b488df
 class UCF101Splitter:
-    "Split items into UCF101's official train and test sets, from the list files or the clips' group numbers."
+    "Split items into UCF101's official train and test sets"
+    # From the list files or the clips' group numbers.
     def __init__(self,
         split:int=1, # Official split, 1-3
         lists:Path=None, # The `ucfTrainTestlist` folder; None: use the group numbers in the clip names
@@ -141,7 +144,8 @@ class UCF101Splitter:
         return [g in self.groups for g in groups]
 
     def _from_lists(self, items) -> list:
-        "Is each item in the test set, by the list files? Error for items in neither list, warning for entries with no item."
+        "Is each item in the test set, by the list files?"
+        # Error for items in neither list, warning for entries with no item.
         side = {k.casefold(): False for k in self.train} | {k.casefold(): True for k in self.test}
         keys = items.map(lambda o: clip_key(o).casefold())
         if unknown := [o for o, k in zip(items, keys) if k not in side]:
@@ -155,7 +159,8 @@ class UCF101Splitter:
 
 # %% ../nbs/01a_splits.ipynb #0c422030
 class FolderLabel:
-    "An item's label: the name of its class folder, spelled as in `vocab` (matched case-insensitively)."
+    "An item's label: its class folder, spelled as in `vocab`"
+    # Matched case-insensitively.
     def __init__(self,
         vocab:list, # Class names, e.g. `UCF101Splitter.vocab` (the `classInd.txt` classes)
     ):
@@ -171,12 +176,13 @@ class FolderLabel:
     def unknown(self,
         items, # Video files or frame folders
     ) -> list: # Sorted names of the class folders that match no class, even ignoring case
-        "Class folders of `items` that are not in `vocab`, even ignoring case."
+        "Class folders of `items` not in `vocab`, ignoring case"
         return sorted({Path(o).parent.name for o in items if self._get(o) is None})
 
 # %% ../nbs/01a_splits.ipynb #af6cb687
 class GroupSplitter:
-    "Random split that keeps each `(class folder, group)` of UCF101-style clips on one side."
+    "Random split keeping each (class, group) on one side"
+    # For UCF101-style clips: `(class folder, group)`.
     def __init__(self,
         valid_pct:float=0.2, # Fraction of each class's groups to validate on
         seed:int=None, # Random seed: same seed, same split
@@ -193,7 +199,8 @@ class GroupSplitter:
         return L(mask2idxs([not v for v in is_valid])), L(mask2idxs(is_valid))
 
     def _valid_units(self, units) -> set:
-        "Draw `valid_pct` of each class's groups (at least one, never all) from sorted `units`."
+        "Draw `valid_pct` of each class's groups from `units`"
+        # At least one, never all; `units` sorted.
         rng, valid = np.random.default_rng(self.seed), set()
         for us in groupby(units, itemgetter(0)).values():
             n = min(max(1, round(self.valid_pct * len(us))), len(us) - 1)
