@@ -79,7 +79,8 @@ def _square(a:np.ndarray, size:int) -> np.ndarray:
     return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR, box=(l, t, l+s, t+s)))
 
 def _read_bytes(fname:str, chunk:int=1<<20) -> bytes:
-    "The bytes of file `fname`, by `os.read` (fast for small files)."
+    "The bytes of file `fname`, by `os.read`"
+    # Fast for small files.
     fd = os.open(fname, os.O_RDONLY)
     try:
         b = os.read(fd, chunk)
