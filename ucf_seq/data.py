@@ -33,8 +33,8 @@ def _visible(path): return L(p for p in sorted(Path(path).iterdir()) if not p.na
 
 def get_instances(
     path:Path, # Folder of class folders of clip folders (or `.avi` files)
-) -> L: # Clip paths `path/<Class>/<clip>`, sorted
-    "Clip folders (or `.avi` files) in the class folders of `path`, sorted; warns about class folders with no clips."
+) -> L: # Clip paths `path/<Class>/<clip>`, sorted; warns about class folders with no clips
+    "Clip folders (or `.avi` files) in class folders of `path`"
     classes = _visible(path).filter(Path.is_dir)
     clips = {c: _visible(c).filter(lambda p: p.is_dir() or p.suffix.lower() == '.avi') for c in classes}
     if empty := [c.name for c, cs in clips.items() if not cs]:
@@ -43,16 +43,19 @@ def get_instances(
 
 # %% ../nbs/02_data.ipynb #47503008
 class ImageTuple(fastuple):
-    "A tuple of PILImages (or image tensors) that shows its first, middle and last frames, or `n` frames."
+    "A tuple of PILImages or image tensors of one clip"
+    # Shows its first, middle and last frames, or `n` frames.
     def show(self, ctx=None, n:int=3, **kwargs):
-        "Show `n` evenly spaced frames side by side (first, middle and last by default)."
+        "Show `n` evenly spaced frames side by side"
+        # First, middle and last by default.
         idx = np.linspace(0, len(self)-1, min(n, len(self))).round().astype(int)
         ts = [o if isinstance(o, Tensor) else tensor(o).permute(2, 0, 1) for o in (self[i] for i in idx)]
         return show_image(torch.cat(ts, dim=2), ctx=ctx, **{'interpolation': 'nearest', **kwargs})
 
 # %% ../nbs/02_data.ipynb #8bec6a53
 class ImageTupleTfm(Transform):
-    "The tutorial's item transform: a clip folder to an `ImageTuple` of its first `seq_len` frames."
+    "A clip folder to an `ImageTuple` of its first frames"
+    # The tutorial's item transform; takes the first `seq_len` frames.
     def __init__(self, seq_len:int=20): store_attr()
     def encodes(self, path:Path):
         frames = path.ls_sorted()
@@ -60,7 +63,8 @@ class ImageTupleTfm(Transform):
 
 # %% ../nbs/02_data.ipynb #81df6408
 class FrameSampler:
-    "Which `seq_len` frame indices of an `n`-frame clip to read, for training or for view `view` of `n_views`."
+    "Which `seq_len` frame indices of an `n`-frame clip to read"
+    # For training, or for view `view` of `n_views`.
     modes = ('first', 'uniform', 'segments')
     def __init__(self,
         seq_len:int=8, # Frames per clip
@@ -89,9 +93,11 @@ class FrameSampler:
 
 # %% ../nbs/02_data.ipynb #3f4686e6
 class TensorClip(TensorImage):
-    "A clip `(T, C, H, W)`, or a batch of clips `(B, T, C, H, W)`: one tensor, not a tuple of frames."
+    "A clip `(T, C, H, W)` or batch `(B, T, C, H, W)`: one tensor"
+    # Not a tuple of frames.
     def show(self, ctx=None, n_frames:int=4, **kwargs):
-        "Show `n_frames` evenly spaced frames side by side (of the first clip, for a batch)."
+        "Show `n_frames` evenly spaced frames side by side"
+        # Of the first clip, for a batch.
         x = self if self.ndim == 4 else self[0]
         idx = np.linspace(0, len(x)-1, min(n_frames, len(x))).round().astype(int)
         gap = x.new_full((x.shape[1], x.shape[2], 2), x.max().item())
@@ -100,7 +106,8 @@ class TensorClip(TensorImage):
 
 # %% ../nbs/02_data.ipynb #4ed036e3
 class ClipNormalize(Normalize):
-    "`IntToFloatTensor` and `Normalize` of a uint8 `TensorClip` batch in one transform: `(x/div - mean)/std`."
+    "`IntToFloatTensor` and `Normalize` of a uint8 clip batch"
+    # One transform: `(x/div - mean)/std`.
     order = 10
     def __init__(self,
         mean=imagenet_stats[0], # Per-channel means of the [0, 1]-scaled values
@@ -121,7 +128,8 @@ class ClipNormalize(Normalize):
 
 # %% ../nbs/02_data.ipynb #935b3d83
 class LoadClip(RandTransform):
-    "Read the frames `sampler` picks from a clip as a `TensorClip`."
+    "Read the frames `sampler` picks from a clip"
+    # Returns a `TensorClip`.
     split_idx, train = None, False  # runs on every split; `before_call` notes which
     def __init__(self,
         size:int=64, # Side of the square frames
@@ -152,7 +160,8 @@ class LoadClip(RandTransform):
 
 # %% ../nbs/02_data.ipynb #84347b4f
 def _crop_flip_theta(n:int, min_scale:float, ratio:tuple, p_flip:float) -> Tensor:
-    "Affine matrices (n, 2, 3) mapping output to input coordinates: a random crop of each image, flipped with `p_flip`."
+    "Affine matrices (n, 2, 3): random crops, flipped with `p_flip`"
+    # Map output to input coordinates.
     area = torch.empty(n).uniform_(min_scale, 1)
     logr = torch.empty(n).uniform_(*np.log(ratio))
     w, h = (area*logr.exp()).sqrt().clamp(max=1), (area/logr.exp()).sqrt().clamp(max=1)
@@ -162,7 +171,8 @@ def _crop_flip_theta(n:int, min_scale:float, ratio:tuple, p_flip:float) -> Tenso
     return torch.stack([torch.stack([w*sx, zero, cx], 1), torch.stack([zero, h, cy], 1)], 1)
 
 class ClipCropFlip(Transform):
-    "Random resized crop and horizontal flip of each clip in a batch, the same for all frames of a clip."
+    "Random resized crop and flip of each clip in a batch"
+    # The same crop and flip for all frames of a clip.
     split_idx, order = 0, 40
     def __init__(self,
         min_scale:float=0.35, # Smallest fraction of the frame's area to keep
@@ -203,18 +213,21 @@ class ClipDL(TfmdDL):
 
 # %% ../nbs/02_data.ipynb #1dd12b70
 class ClipToTuple(Transform):
-    "The tutorial's batches: a `(B, T, C, H, W)` `TensorClip` to an `ImageTuple` of `T` `(B, C, H, W)` `TensorImage`s."
+    "A `TensorClip` batch to an `ImageTuple` of `TensorImage`s"
+    # The tutorial's batches: `(B, T, C, H, W)` to `T` `(B, C, H, W)` images.
     order = 100  # last: after the other batch transforms, fastai's `Normalize` (99) included
     def __init__(self): super().__init__()  # no arguments: fastai's `Transform` ones are not used
     def encodes(self, x:TensorClip) -> ImageTuple: return ImageTuple(TensorImage(o) for o in x.as_subclass(Tensor).unbind(1))
     def decode(self, b, **kwargs):
-        "Stack the frames of each `ImageTuple` in `b` (a batch, or its input alone) back into a `TensorClip`."
+        "Stack the frames of `b`'s `ImageTuple`s into a `TensorClip`"
+        # `b` is a batch, or its input alone.
         if isinstance(b, ImageTuple): return TensorClip(torch.stack(list(b), 1))
         return type(b)(self.decode(o) if isinstance(o, ImageTuple) else o for o in b) if is_listy(b) else b
 
 # %% ../nbs/02_data.ipynb #7332082d
 def _splitter(files, val_idxs, splitter, lists, split):
-    "The splitter `get_action_dataloaders` uses: `val_idxs`, else `splitter`, else the official split for UCF101 names."
+    "The splitter `get_action_dataloaders` uses"
+    # `val_idxs`, else `splitter`, else the official split for UCF101 names.
     if val_idxs is not None and splitter is not None: raise ValueError("Pass `val_idxs` or `splitter`, not both")
     if val_idxs is not None: return IndexSplitter(val_idxs)
     if splitter is not None: return splitter
@@ -223,7 +236,8 @@ def _splitter(files, val_idxs, splitter, lists, split):
                      "pass `val_idxs=`, or `splitter=` (e.g. `RandomSplitter()`, optimistic if clips share scenes)")
 
 def _warn_small_frames(clips, size:int, n:int=5):
-    "Warn if a frame's short side is below `size` (so frames get upsampled) in one of `n` clips spread over `clips`."
+    "Warn if frames' short side is below `size`"
+    # Such frames get upsampled; checks `n` clips spread over `clips`.
     for o in L(clips)[np.linspace(0, len(clips)-1, min(n, len(clips))).astype(int)]:
         try: w, h = frame_size(o)
         except (ValueError, OSError, IndexError, av.error.FFmpegError): continue   # unreadable: reported elsewhere
@@ -233,7 +247,8 @@ def _warn_small_frames(clips, size:int, n:int=5):
                                  "or use a smaller image_size")
 
 def _drop_bad(files, splits, bad):
-    "Remove `bad` clips from `files` and renumber `splits`, with one warning."
+    "Remove `bad` clips from `files` and renumber `splits`"
+    # With one warning.
     bad_set = {o for o, _ in bad}
     warnings.warn(f"Skipping {len(bad)} of {len(files)} clips that cannot be read: " + '; '.join(r for _, r in bad[:5])
                   + (' ...' if len(bad) > 5 else ''))
@@ -257,8 +272,8 @@ def get_action_dataloaders(
     stats:tuple=imagenet_stats, # `(mean, std)` per channel to normalize with: the pretrained encoder's
     as_tuple:bool=False, # The tutorial's tuple batches (`ClipToTuple`)
     **kwargs # Passed to `DataLoaders`: `num_workers`, `device`, `shuffle`, ...
-) -> DataLoaders:
-    "`DataLoaders` of `TensorClip` batches (bs, seq_len, 3, image_size, image_size) and labels from the parent folders."
+) -> DataLoaders: # Batches `(bs, seq_len, 3, image_size, image_size)`, labels from the parent folders
+    "`DataLoaders` of `TensorClip` batches and folder labels"
     files = L(files).map(Path)
     split_fn = _splitter(files, val_idxs, splitter, lists, split)
     vocab = read_class_index(lists) if lists is not None else getattr(split_fn, 'vocab', None)  # a `UCF101Splitter` of lists
@@ -279,7 +294,8 @@ def get_action_dataloaders(
 # %% ../nbs/02_data.ipynb #cdf4ad4c
 @dispatch
 def show_batch(x:TensorClip, y, samples, ctxs=None, max_n:int=6, nrows=None, ncols:int=1, figsize=None, n_frames:int=4, **kwargs):
-    "Show `max_n` clips of a batch, `n_frames` frames each, titled with their labels."
+    "Show `max_n` clips of a batch, titled with their labels"
+    # `n_frames` frames each.
     n = min(len(samples), max_n)
     nrows = ifnone(nrows, -(-n//ncols))
     if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=ncols, figsize=ifnone(figsize, (1.3*n_frames*ncols, 1.5*nrows)))
@@ -292,7 +308,8 @@ def show_batch(x:TensorClip, y, samples, ctxs=None, max_n:int=6, nrows=None, nco
 @dispatch
 def show_results(x:TensorClip, y:TensorCategory, samples, outs, ctxs=None, max_n:int=6, nrows=None, ncols:int=1,
                  figsize=None, n_frames:int=4, **kwargs):
-    "Show `max_n` clips, `n_frames` frames each, titled with their label over the prediction (green: right, red: wrong)."
+    "Show `max_n` clips titled with label over prediction"
+    # `n_frames` frames each; prediction green if right, red if wrong.
     n = min(len(samples), max_n)
     nrows = ifnone(nrows, -(-n//ncols))
     if ctxs is None: ctxs = get_grid(n, nrows=nrows, ncols=ncols, figsize=ifnone(figsize, (1.3*n_frames*ncols, 2*nrows)))
