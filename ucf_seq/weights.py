@@ -17,18 +17,20 @@ __all__ = ['PretrainedWeightsError', 'load_arch']
 
 # %% ../nbs/02b_weights.ipynb #e4b291df
 class PretrainedWeightsError(UserError, RuntimeError):
-    "Pretrained weights could not be had; the message says what to do."
+    "Pretrained weights could not be had; the message says what to do"
 
 # %% ../nbs/02b_weights.ipynb #cd3618b4
 def _tv_weights(arch):
-    "torchvision's default weights for the model builder `arch`, or None if it is not a torchvision builder."
+    "torchvision's default weights for builder `arch`, or None"
+    # None if it is not a torchvision builder.
     try: return torchvision.models.get_model_weights(arch).DEFAULT
     except (ValueError, KeyError, TypeError, AttributeError): return None
 
 def _cache_file(url:str) -> Path: return Path(torch.hub.get_dir())/'checkpoints'/Path(urlparse(url).path).name
 
 def _weights_error(e:Exception, name:str, url:str, fn:Path, cached:bool) -> PretrainedWeightsError|None:
-    "The `PretrainedWeightsError` that says what to do about `e`, raised loading `name` from `url` (cached at `fn`)."
+    "The `PretrainedWeightsError` saying what to do about `e`"
+    # `e` raised loading `name` from `url` (cached at `fn`).
     why = str(e).split('\n')[0][:150]
     if cached: return PretrainedWeightsError(
         f"The cached file {fn} of {name} cannot be loaded ({type(e).__name__}: {why}): it is probably truncated or corrupt. "
@@ -41,8 +43,8 @@ def _weights_error(e:Exception, name:str, url:str, fn:Path, cached:bool) -> Pret
 def load_arch(
     arch:callable, # A torchvision model builder such as `resnet34`, or a callable taking `pretrained`
     pretrained:bool=True, # Load pretrained weights (torchvision builders: their default weights)
-) -> nn.Module:
-    "Instantiate `arch`, with its pretrained weights if asked; `PretrainedWeightsError` if they cannot be had."
+) -> nn.Module: # The model; `PretrainedWeightsError` if its weights cannot be had
+    "Instantiate `arch`, with its pretrained weights if asked"
     w = _tv_weights(arch)
     if w is None: return arch(pretrained=pretrained)
     if not pretrained: return arch(weights=None)
