@@ -20,15 +20,18 @@ def create_encoder(
     n_in:int=3, # Input channels
     cut=None, # Where fastai's `create_body` cuts; default from `model_meta`, or the last pooling
 ) -> nn.Module: # The body: `(N, n_in, H, W)` images to `(N, nf, h, w)` feature maps
-    "fastai's `create_body` of `arch`: an image model up to its final pooling."
+    "fastai's `create_body` of `arch`"
+    # An image model up to its final pooling.
     model = load_arch(arch, pretrained)
     return create_body(model, n_in, pretrained, ifnone(cut, model_meta.get(arch, {}).get('cut')))
 
 # %% ../nbs/02c_encoders.ipynb #faacb109
 class SpatialSoftArgmax(Module):
-    "Expected `(y, x)` in [-1, 1] of each channel's softmax over positions: `(N, C, H, W)` to `(N, 2C, 1, 1)`."
+    "Expected `(y, x)` of each channel's softmax over positions"
+    # In [-1, 1]: `(N, C, H, W)` to `(N, 2C, 1, 1)`.
     def forward(self, x):
-        "Expected positions `(N, 2C, 1, 1)` of the `C` channels of `x` `(N, C, H, W)`."
+        "Expected positions `(N, 2C, 1, 1)` of `x`'s channels"
+        # `x`: `(N, C, H, W)`.
         n, c, h, w = x.shape
         p = x.flatten(2).softmax(-1).view(n, c, h, w)
         ys, xs = torch.linspace(-1, 1, h, device=x.device), torch.linspace(-1, 1, w, device=x.device)
@@ -39,7 +42,8 @@ def tiny_cnn(
     pretrained:bool=False, # Must be False: there are no pretrained weights
     widths:tuple=(16, 32, 16), # Channels of each conv (all but the last: stride 2)
 ) -> nn.Sequential:
-    "A few-thousand-parameter CNN whose features are where things are in the frame, for CPU training and tests."
+    "A tiny CNN of where things are, for CPU training and tests"
+    # A few thousand parameters; its features are positions in the frame.
     if pretrained: raise ValueError("tiny_cnn has no pretrained weights: use `pretrained=False`")
     convs = [ConvLayer(i, o, stride=2) for i, o in zip((3,) + widths[:-2], widths[:-1])]
     return nn.Sequential(*convs, ConvLayer(widths[-2], widths[-1], act_cls=None), SpatialSoftArgmax(), nn.AdaptiveAvgPool2d(1))
@@ -48,7 +52,7 @@ def tiny_cnn(
 def as_clip(
     x, # A `(B, T, C, H, W)` tensor, or a tuple/list of `T` frames `(B, C, H, W)`
 ) -> Tensor: # A plain `(B, T, C, H, W)` tensor
-    "A batch of clips as one plain 5-D tensor, from either batch format."
+    "A batch of clips as one plain 5-D tensor"
     if isinstance(x, (tuple, list)): x = torch.stack(list(x), dim=1)
     if x.ndim != 5: raise ValueError(f"Expected clips (B, T, C, H, W) or a tuple of T frames (B, C, H, W), got shape {tuple(x.shape)}")
     return x.as_subclass(Tensor)  # fastai's tensor subclasses only slow the model down
