@@ -18,7 +18,8 @@ __all__ = ['ClipColorShuffle', 'sample_dls', 'sample_learner', 'adamw']
 
 # %% ../nbs/02d_sample.ipynb #d06b42b5
 class ClipColorShuffle(Transform):
-    "Permute the colour channels of each clip in a batch at random, and invert each with probability `p_invert`."
+    "Shuffle each clip's colour channels; invert some"
+    # Inverts each with probability `p_invert`.
     split_idx, order = 0, 5  # training only; on the uint8 batch, before `ClipNormalize`
     def __init__(self,
         p_invert:float=0.5, # Probability of inverting each channel of a clip
@@ -34,7 +35,8 @@ class ClipColorShuffle(Transform):
 # %% ../nbs/02d_sample.ipynb #0a65c633
 @functools.cache
 def _sample_dir(*args) -> Path:
-    "A temporary folder for the sample data made with `args`, the same one for the life of this process, which deletes it."
+    "A temporary folder for the sample data made with `args`"
+    # The same one for the life of this process, which deletes it.
     d = Path(tempfile.mkdtemp(prefix='ucf_seq_sample_'))
     atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
@@ -48,7 +50,8 @@ def sample_dls(
     clips_per_group:tuple=(4, 7), # Min and max clips per group, as in UCF101
     **kwargs # Passed to `get_action_dataloaders`, e.g. `aug`, `num_workers` (default 0: these clips are tiny)
 ) -> DataLoaders: # Its `path` is `dest`, so `learn.save` and `learn.export` write there
-    "`DataLoaders` of the sample videos in the settings above, writing the videos and frames to `dest` unless there already."
+    "`DataLoaders` of the sample videos in the settings above"
+    # Writes the videos and frames to `dest` unless there already.
     dest = Path(dest or _sample_dir(tuple(groups), clips_per_group, image_size))
     make_ucf101_sample(dest, groups=groups, clips_per_group=clips_per_group, size=(128, 128), n_frames=(16, 24))
     videos2frames(dest/'UCF101', dest/'frames', size=2*image_size, progress=False)
@@ -61,8 +64,8 @@ def sample_learner(
     dls:DataLoaders, # The clips, e.g. from `sample_dls`
     model:nn.Module, # The model to train
     **kwargs # Passed to `Learner`: `splitter`, `opt_func`, ...
-) -> Learner:
-    "A `Learner` of `model` on `dls` with the accuracy metric, in mixed precision when there is a GPU."
+) -> Learner: # In mixed precision when there is a GPU
+    "A `Learner` of `model` on `dls` with the accuracy metric"
     learn = Learner(dls, model, metrics=accuracy, **kwargs)
     return learn.to_fp16() if torch.cuda.is_available() else learn
 
@@ -75,7 +78,7 @@ def adamw(
     eps:float=1e-5, # Added for numerical stability, as fastai's `Adam`
     wd:float=0.01, # Decoupled weight decay, as fastai's `Adam`
     fused:bool=None, # PyTorch's fused kernels; default: when CUDA is available
-) -> OptimWrapper:
-    "fastai's `Adam` as PyTorch's `AdamW`, fused on a GPU: use `Learner(..., opt_func=adamw)`."
+) -> OptimWrapper: # Use as `Learner(..., opt_func=adamw)`
+    "fastai's `Adam` as PyTorch's `AdamW`, fused on a GPU"
     return OptimWrapper(params, torch.optim.AdamW, lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=wd,
                         fused=ifnone(fused, torch.cuda.is_available()))
