@@ -17,7 +17,8 @@ __all__ = ['VideoEval', 'evaluate_videos', 'predict_video']
 # %% ../nbs/02e_evaluation.ipynb #4664c605
 @dataclass(repr=False)
 class VideoEval:
-    "Video-level results: class probabilities averaged over the views of each video, with the true classes."
+    "Video-level results: view-averaged probabilities, targets"
+    # Class probabilities averaged over the views of each video, with the true classes.
     probs:Tensor # (n_videos, n_classes) probabilities, averaged over views
     targs:Tensor # (n_videos,) true class indices
     vocab:list # Class names
@@ -27,7 +28,8 @@ class VideoEval:
     @property
     def preds(self) -> Tensor: return self.probs.argmax(1)
     def top_k(self, k:int=5) -> float:
-        "Fraction of videos whose class is among the `k` most probable (`k` capped at the number of classes)."
+        "Fraction of videos whose class is in the top `k`"
+        # `k` is capped at the number of classes.
         return top_k_accuracy(self.probs, self.targs, min(k, len(self.vocab))).item()
     @property
     def top1(self) -> float: return self.top_k(1)
@@ -38,7 +40,8 @@ class VideoEval:
         ok = self.preds == self.targs
         return {c: ok[self.targs == i].float().mean().item() for i, c in enumerate(self.vocab) if (self.targs == i).any()}
     def confusion_matrix(self) -> np.ndarray:
-        "Counts of videos by actual (rows) and predicted (columns) class."
+        "Counts of videos by actual (rows) and predicted class"
+        # Predicted class in columns.
         cm = torch.zeros(len(self.vocab), len(self.vocab), dtype=torch.long)
         cm.index_put_((self.targs, self.preds), torch.ones_like(self.targs), accumulate=True)
         return cm.numpy()
@@ -53,7 +56,8 @@ class VideoEval:
 
 # %% ../nbs/02e_evaluation.ipynb #1d420a18
 def _avg_view_probs(learn, dls) -> tuple:
-    "Probabilities of `learn` averaged over the `DataLoader`s `dls` (views of the same items), and the targets."
+    "`learn`'s probabilities averaged over `dls`, and targets"
+    # `dls`: `DataLoader`s of views of the same items.
     with learn.no_bar(): res = [learn.get_preds(dl=dl) for dl in dls]
     return torch.stack([p.float() for p, _ in res]).mean(0), res[0][1]
 
@@ -63,7 +67,7 @@ def evaluate_videos(
     n_views:int=3, # Views per video, averaged
     bs:int=None, # Batch size; default that of `learn.dls`
 ) -> VideoEval:
-    "Grade `learn` on whole videos: the probabilities of `n_views` views of each video averaged."
+    "Grade `learn` on whole videos, averaging `n_views` views"
     items = L(ifnone(items, learn.dls.valid_ds.items)).map(Path)
     vdls = learn.dls.view_dls(items, n_views=n_views, **({} if bs is None else dict(bs=bs)))
     probs, targs = _avg_view_probs(learn, vdls)
@@ -76,7 +80,7 @@ def predict_video(
     n_views:int=3, # Views averaged
     k:int=5, # How many classes to return (at most the number of classes)
 ) -> list: # `[(class, probability), ...]`, most probable first
-    "The `k` most probable classes of one video, its probabilities averaged over `n_views` views."
+    "The `k` most probable classes of one video"
     probs, _ = _avg_view_probs(learn, learn.dls.view_dls([Path(item)], n_views=n_views, with_labels=False))
     top = probs[0].topk(min(k, len(probs[0])))
     return [(learn.dls.vocab[i], p) for p, i in zip(top.values.tolist(), top.indices.tolist())]
