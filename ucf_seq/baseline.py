@@ -14,7 +14,8 @@ __all__ = ['SimpleModel', 'simple_splitter']
 
 # %% ../nbs/03_baseline.ipynb #8c54c618
 class SimpleModel(Module):
-    "The tutorial's baseline: an image classifier applied to each frame, its scores averaged over the frames."
+    "The tutorial's baseline: per-frame scores, averaged"
+    # An image classifier applied to each frame, its class scores averaged over the frames.
     def __init__(self,
         arch:callable=resnet34, # Image model builder (torchvision, or taking `pretrained`)
         n_out:int=101, # Number of classes
@@ -28,7 +29,7 @@ class SimpleModel(Module):
         self.head = TimeDistributed(create_head(num_features_model(body), n_out, **kwargs))
 
     def forward(self, x):
-        "Class scores `(B, n_out)` of clips `x`: the mean of each frame's scores."
+        "Class scores `(B, n_out)`: the mean of the frames' scores"
         return self.head(self.encoder(as_clip(x))).mean(dim=1)
 
 # %% ../nbs/03_baseline.ipynb #c17bcb3f
