@@ -14,7 +14,8 @@ __all__ = ['RNNModel', 'rnnmodel_splitter']
 
 # %% ../nbs/04_lstm.ipynb #fe1e39cc
 class RNNModel(Module):
-    "The tutorial's CNN + LSTM: per-frame features read in order by an LSTM, whose last hidden states are classified."
+    "The tutorial's CNN + LSTM video classifier"
+    # Per-frame features read in order by an LSTM, whose last hidden states are classified.
     def __init__(self,
         arch:callable=resnet34, # Image model builder (torchvision, or taking `pretrained`)
         n_out:int=101, # Number of classes
@@ -33,11 +34,12 @@ class RNNModel(Module):
         self.head = LinBnDrop(num_rnn_layers*hidden, n_out, p=dropout)
 
     def forward(self, x):
-        "Class scores `(B, n_out)` of clips `x`, from the LSTM's last hidden state of each layer."
+        "Class scores `(B, n_out)` from the LSTM's last hidden states"
+        # The last hidden state of each layer.
         _, (h, _) = self.rnn(self.encoder(as_clip(x)))  # h: (num_rnn_layers, B, hidden)
         return self.head(h.transpose(0, 1).flatten(1))   # (B, num_rnn_layers*hidden), each clip its own states
 
 # %% ../nbs/04_lstm.ipynb #790830fd
 def rnnmodel_splitter(m:RNNModel):
-    "Two parameter groups for fastai: the encoder, then the LSTM and the head."
+    "Parameter groups: the encoder, then the LSTM and head"
     return [params(m.encoder), params(m.rnn) + params(m.head)]
