@@ -15,7 +15,8 @@ __all__ = ['TimeSformerModel', 'tiny_timesformer']
 
 # %% ../nbs/05_timesformer.ipynb #0b5e84d4
 class TimeSformerModel(TimeSformer):
-    "timesformer-pytorch's `TimeSformer` for clips of `num_frames` frames of `image_size` pixels, with `n_out` classes."
+    "timesformer-pytorch's `TimeSformer` for `n_out` classes"
+    # For clips of `num_frames` frames of `image_size` pixels.
     def __init__(self,
         n_out:int=101, # Number of classes
         image_size:int=128, # Side of the square frames it takes (the tutorial's model: 128)
@@ -37,7 +38,8 @@ class TimeSformerModel(TimeSformer):
         self.image_size, self.num_frames = image_size, num_frames
 
     def forward(self, x, mask=None):
-        "Class scores `(B, n_out)` of clips `x` `(B, T, C, H, W)`, refusing clips of another size than the model's."
+        "Class scores `(B, n_out)` of clips `x` `(B, T, C, H, W)`"
+        # Refuses clips of another size than the model's.
         x = as_clip(x)
         t, (h, w) = x.shape[1], x.shape[-2:]
         if (t, h, w) != (self.num_frames, self.image_size, self.image_size):
@@ -53,7 +55,7 @@ def tiny_timesformer(
     image_size:int=32, # Side of the square frames
     num_frames:int=4, # Frames per clip
     **kwargs # Passed to `TimeSformerModel`, overriding the settings here
-) -> TimeSformerModel:
-    "The tutorial's TimeSformer scaled down for a CPU: 8 px patches, width 64, 2 blocks of 4 heads, no dropout, token shift."
+) -> TimeSformerModel: # 8 px patches, width 64, 2 blocks of 4 heads, no dropout, token shift
+    "The tutorial's TimeSformer scaled down for a CPU"
     return TimeSformerModel(n_out, image_size, num_frames, **{**dict(dim=64, patch_size=8, depth=2, heads=4, dim_head=16,
                             attn_dropout=0, ff_dropout=0, shift_tokens=True), **kwargs})
