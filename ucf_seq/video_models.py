@@ -31,7 +31,8 @@ __all__ = ['VIDEO_MODELS', 'Recipe', 'VideoModelSpec', 'video_spec', 'check_clip
 # %% ../nbs/06_video_models.ipynb #330f53e3
 @dataclass(frozen=True)
 class Recipe:
-    "Starting settings to fine-tune a Kinetics-400 backbone on UCF101 split 1 (not a measured result)."
+    "Starting settings to fine-tune a Kinetics-400 backbone"
+    # On UCF101 split 1; not a measured result.
     epochs:int # `fine_tune` epochs of the whole model, after `freeze_epochs` of the new head alone
     lr:float # `fine_tune`'s `base_lr`: the head's learning rate; the backbone's is `lr/lr_mult`
     bs_24gb:int # Clips per batch on a 24 GiB GPU (estimated, see the memory table)
@@ -43,7 +44,8 @@ class Recipe:
 # %% ../nbs/06_video_models.ipynb #7ec8604b
 @dataclass(frozen=True)
 class VideoModelSpec:
-    "One of torchvision's Kinetics-400 video models: how to build it, feed it and fine-tune it."
+    "A torchvision Kinetics-400 video model and how to use it"
+    # How to build it, feed it and fine-tune it.
     name:str # torchvision's name, e.g. 'r2plus1d_18'
     head:str # Attribute of the torchvision model that holds its classifier
     block:type # Block class that gradient checkpointing recomputes
@@ -83,9 +85,9 @@ VIDEO_MODELS = {s.name: s for s in [
 ]}
 
 def video_spec(
-    name:str, # A key of `VIDEO_MODELS`, e.g. 'r2plus1d_18'
+    name:str, # A key of `VIDEO_MODELS`, e.g. 'r2plus1d_18'; else `ValueError` listing them
 ) -> VideoModelSpec:
-    "The `VideoModelSpec` of model `name`; `ValueError` listing the names if there is none."
+    "The `VideoModelSpec` of model `name`"
     if name not in VIDEO_MODELS: raise ValueError(f"No video model {name!r}: choose one of {', '.join(VIDEO_MODELS)}")
     return VIDEO_MODELS[name]
 
@@ -95,7 +97,7 @@ def check_clip_size(
     seq_len:int, # Frames per clip
     image_size, # Side of the square frames, or `(height, width)`
 ):
-    "Raise `ValueError`, saying what to use, if model `name` cannot take clips of `seq_len` frames of `image_size` px."
+    "`ValueError`, saying what to use, if model `name` cannot take these clips"
     s = video_spec(name)
     h, w = image_size if isinstance(image_size, tuple) else (image_size, image_size)
     native, got = f"{s.frames} frames of {s.size}x{s.size} px", f"{seq_len} frames of {w}x{h} px"
@@ -108,7 +110,8 @@ def check_clip_size(
 
 # %% ../nbs/06_video_models.ipynb #990374fb
 class VideoModel(Module):
-    "A torchvision video model, which takes `(B, C, T, H, W)`, on `ucf_seq`'s `(B, T, C, H, W)` clips."
+    "A torchvision video model on `(B, T, C, H, W)` clips"
+    # The model itself takes `(B, C, T, H, W)`.
     def __init__(self,
         model:nn.Module, # A torchvision video model (or any taking `(B, C, T, H, W)`)
         head:str='fc', # Attribute of `model` that holds its classifier
@@ -126,14 +129,14 @@ def _new_head(
     head:nn.Module, # A classifier layer, or a `Sequential` ending in one (dropout, then the layer)
     n_out:int, # Number of classes
 ) -> nn.Module:
-    "`head` with its last layer replaced by a new one for `n_out` classes."
+    "`head` with a new last layer for `n_out` classes"
     if isinstance(head, nn.Sequential): return nn.Sequential(*head[:-1], _new_head(head[-1], n_out))
     if isinstance(head, nn.Linear): return nn.Linear(head.in_features, n_out)
     if isinstance(head, nn.Conv3d): return nn.Conv3d(head.in_channels, n_out, head.kernel_size)  # S3D's 1x1x1 classifier
     raise TypeError(f"Do not know how to replace a classifier of type {type(head).__name__}")
 
 def video_splitter(m:VideoModel) -> list:
-    "Two parameter groups for fastai: the backbone, then the new head."
+    "Parameter groups: the backbone, then the new head"
     head = list(getattr(m.model, m.head).parameters())
     ids = {id(p) for p in head}
     return [[p for p in m.parameters() if id(p) not in ids], head]
@@ -141,7 +144,8 @@ def video_splitter(m:VideoModel) -> list:
 # %% ../nbs/06_video_models.ipynb #a6b07d0b
 @contextlib.contextmanager
 def _bn_frozen(module:nn.Module):
-    "Inside this context the batchnorm layers of `module` leave their running statistics as they are."
+    "Keep `module`'s batchnorm running statistics as they are"
+    # Inside this context.
     bns = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     saved = [(m.momentum, m.num_batches_tracked.clone() if m.num_batches_tracked is not None else None) for m in bns]
     for m in bns: m.momentum = 0.
@@ -152,7 +156,8 @@ def _bn_frozen(module:nn.Module):
             if n is not None: m.num_batches_tracked.copy_(n)
 
 class CheckpointedBlock:
-    "Mixin for a block class: in training, keep only the block's input and recompute the rest in the backward pass."
+    "Mixin: a block that recomputes its activations backward"
+    # In training, keeps only the block's input and recomputes the rest in the backward pass.
     def forward(self, *args):
         if not (self.training and torch.is_grad_enabled()): return super().forward(*args)
         return checkpoint(super().forward, *args, use_reentrant=False,
@@ -168,7 +173,8 @@ _checkpointed = {c.__mro__[2]: c for c in (CheckpointedBasicBlock, CheckpointedS
 def checkpoint_blocks(
     model:nn.Module, # A model built of torchvision's video blocks
 ) -> int: # How many blocks are now checkpointed
-    "Make every block of `model` that has a checkpointed version use gradient checkpointing, in place."
+    "Use gradient checkpointing in `model`'s blocks, in place"
+    # Every block that has a checkpointed version.
     blocks = [m for m in model.modules() if type(m) in _checkpointed]
     for m in blocks: m.__class__ = _checkpointed[type(m)]
     return len(blocks)
@@ -180,7 +186,8 @@ def video_model(
     pretrained:bool=True, # Start from the Kinetics-400 weights
     checkpointing:bool=False, # Gradient checkpointing of every block: less memory, about one more forward pass
 ) -> tuple: # `(model, splitter)`: a `VideoModel`, and `video_splitter` for `Learner(splitter=...)`
-    "torchvision's video model `name`, with a new head for `n_out` classes, on `(B, T, C, H, W)` clips."
+    "torchvision's video model `name` with a new head"
+    # New head for `n_out` classes; takes `(B, T, C, H, W)` clips.
     s = video_spec(name)
     m = load_arch(s.builder, pretrained)
     setattr(m, s.head, _new_head(getattr(m, s.head), n_out))
@@ -191,8 +198,8 @@ def video_model(
 def activation_bytes(
     model:nn.Module, # A model, in training mode
     x:Tensor, # Its input
-) -> int: # Bytes of the distinct tensors autograd keeps for the backward pass of `model(x)`
-    "Bytes of the activations autograd keeps for the backward pass of `model(x)`, parameters excluded."
+) -> int: # Bytes of the distinct tensors autograd keeps for the backward pass of `model(x)`, parameters excluded
+    "Bytes of activations autograd keeps for `model(x)`"
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     seen = {}
     def pack(t):
@@ -209,21 +216,22 @@ def estimate_bs(
     gpu_gib:float, # The GPU's memory, GiB
     frac:float=0.7, # Fraction of the memory to plan for
     multiple:int=8, # Round down to a multiple of this
-) -> int:
-    "The recipes' rule for a batch size: `bs` clips of float32 activations and 16 bytes a parameter in `frac` of the GPU."
+) -> int: # `bs`: clips of float32 activations, plus 16 bytes a parameter, in `frac` of the GPU
+    "The recipes' rule for a batch size"
     return int((frac*gpu_gib*2**30 - 16*n_params) / act_bytes) // multiple * multiple
 
 # %% ../nbs/06_video_models.ipynb #0d0e84ab
 def video_stats(
     name:str, # A key of `VIDEO_MODELS`
 ) -> tuple: # `(mean, std)`, per channel, of the [0, 1]-scaled pixels
-    "The normalization model `name`'s weights were trained with, from torchvision's weight enum."
+    "The normalization model `name`'s weights were trained with"
+    # From torchvision's weight enum.
     return video_spec(name).stats
 
 def video_dls_kwargs(
     name:str, # A key of `VIDEO_MODELS`
 ) -> dict: # `seq_len` and `image_size`, for `get_action_dataloaders`
-    "Frames per clip and frame size to make `DataLoaders` for model `name` with."
+    "Frames per clip and frame size for model `name`"
     s = video_spec(name)
     return dict(seq_len=s.frames, image_size=s.size)
 
@@ -231,8 +239,8 @@ def set_clip_stats(
     dls:DataLoaders, # From `get_action_dataloaders`
     mean, # Per-channel means of the [0, 1]-scaled pixels
     std, # Per-channel standard deviations
-) -> DataLoaders: # `dls`, changed in place
-    "Normalize the batches of every `DataLoader` of `dls` (and those made from them) with `mean` and `std`."
+) -> DataLoaders: # `dls`, changed in place, and the `DataLoader`s made from them
+    "Normalize every `DataLoader` of `dls` with `mean`, `std`"
     norms = {id(f): f for dl in dls.loaders for f in dl.after_batch.fs if isinstance(f, ClipNormalize)}
     if not norms: raise ValueError("These DataLoaders have no ClipNormalize: make them with `get_action_dataloaders`")
     new = ClipNormalize(mean, std)
@@ -245,8 +253,8 @@ def video_dls(
     files, # Clip folders (or videos) in class folders, as for `get_action_dataloaders`
     bs:int=None, # Clips per batch; default the recipe's for a 24 GiB GPU, else 8
     **kwargs # Passed to `get_action_dataloaders`: `lists`, `aug`, `num_workers`, ...; `seq_len` and `image_size` are checked
-) -> DataLoaders:
-    "`get_action_dataloaders` for model `name`: its frames per clip, frame size and normalization, the size checked first."
+) -> DataLoaders: # With the model's frames per clip, frame size and normalization
+    "`get_action_dataloaders` for model `name`"
     s = video_spec(name)
     kwargs = {**video_dls_kwargs(name), **kwargs}
     check_clip_size(name, kwargs['seq_len'], kwargs['image_size'])
@@ -258,8 +266,8 @@ def tiny_r3d(
     n_out:int, # Number of classes
     widths:tuple=(16, 32, 64, 64), # Channels of the stem and of each of the four stages
     pretrained:bool=False, # Must be False: there are no pretrained weights
-) -> VideoModel:
-    "A small R3D: torchvision's `VideoResNet` with one 3x3x3 `BasicBlock` per stage of `widths` channels, for CPUs and tests."
+) -> VideoModel: # torchvision's `VideoResNet`, one 3x3x3 `BasicBlock` per stage
+    "A small R3D for CPUs and tests"
     if pretrained: raise ValueError("tiny_r3d has no pretrained weights: use `pretrained=False`")
     m = VideoResNet(BasicBlock, [Conv3DSimple]*4, [1]*4, BasicStem, num_classes=n_out)  # R3D-10, then narrowed:
     m.stem = nn.Sequential(nn.Conv3d(3, widths[0], 3, padding=1, bias=False), nn.BatchNorm3d(widths[0]), nn.ReLU(inplace=True))
