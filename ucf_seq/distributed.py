@@ -15,13 +15,15 @@ __all__ = ['enable_cpu_distrib']
 
 # %% ../nbs/11_distributed.ipynb #4d1d68ba
 def _broadcast(self:DistributedDL, t, rank):
-    "Broadcast list `t` from process `rank` to all: on the GPU for NCCL, as fastai does, and on the CPU for gloo."
+    "Broadcast list `t` from process `rank` to all"
+    # On the GPU for NCCL, as fastai does; on the CPU for gloo.
     t = LongTensor(t).to('cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
     torch.distributed.broadcast(t, rank)
     return t.cpu().tolist()
 
 def enable_cpu_distrib():
-    "Let fastai's `distrib_ctx` run CPU processes (gloo) too, and close the process group at exit; idempotent."
+    "Let fastai's `distrib_ctx` run CPU processes (gloo) too"
+    # Also closes the process group at exit; idempotent.
     if DistributedDL._broadcast is _broadcast: return
     DistributedDL._broadcast = _broadcast  # fastai's always moves the list to the GPU
     atexit.register(teardown_distrib)      # a gloo group left open to the interpreter's exit can abort the process
