@@ -26,7 +26,8 @@ def _background(rng, w, h):
 
 # %% ../nbs/90_synth.ipynb #23771f64
 def _path(rng, span, frac, n, direction):
-    "Positions along one axis of length `span` for `n` frames moving `direction` (-1, 0 or 1) over `frac` of it."
+    "Positions along one axis for `n` frames moving `direction`"
+    # Axis of length `span`; `direction` -1, 0 or 1; moves over `frac` of it.
     travel = span * frac
     start = rng.uniform(0, span - travel)
     if direction == 0: return np.full(n, start + rng.uniform(0, travel))  # same marginal as a moving coordinate
@@ -41,7 +42,8 @@ def square_path(
     square:int=48, # Side of the square in pixels
     rng=0, # Seed or `np.random.Generator`
 ) -> tuple: # (xs, ys): top-left corner of the square in each frame
-    "Where the square is in each frame: it travels 40-60% of the frame at constant speed."
+    "Where the square is in each frame"
+    # It travels 40-60% of the frame at constant speed.
     rng = np.random.default_rng(rng)
     frac = rng.uniform(0.4, 0.6)
     return tuple(_path(rng, span - square, frac, n_frames, d).round().astype(int) for span, d in zip(size, direction))
@@ -54,7 +56,8 @@ def draw_clip(
     square:int=48, # Side of the moving square in pixels
     seed:int=0, # Random seed: same seed, same clip
 ) -> np.ndarray: # uint8 array (n_frames, height, width, 3)
-    "Frames of a square moving in `direction` over a smooth random background."
+    "Frames of a square moving in `direction`"
+    # Over a smooth random background.
     rng = np.random.default_rng(seed)
     w, h = size
     frames = np.repeat(_background(rng, w, h)[None], n_frames, axis=0)
@@ -69,7 +72,8 @@ def write_avi(
     fps:int=25, # Frames per second (UCF101: 25)
     bit_rate:int=800_000, # Target bit rate in bits/s
 ) -> Path:
-    "Write RGB `frames` to `fname` as MPEG-4 part 2 in AVI, like UCF101's clips."
+    "Write RGB `frames` to `fname` as UCF101-like AVI"
+    # MPEG-4 part 2 in AVI, like UCF101's clips.
     fname = Path(fname)
     fname.parent.mkdir(parents=True, exist_ok=True)
     tmp = fname.with_name(f'.{fname.stem}.{os.getpid()}.part.avi')  # FFmpeg picks the container from the suffix
@@ -94,11 +98,13 @@ def official_split(
 
 # %% ../nbs/90_synth.ipynb #7d78eb7b
 def _clip_name(cls, g, c, quirky):
-    "UCF101 clip stem for class `cls`, group `g`, clip `c`; `quirky` misspells the class as UCF101 does once."
+    "UCF101 clip stem for class `cls`, group `g`, clip `c`"
+    # `quirky` misspells the class as UCF101 does once.
     return f"v_{cls[:-1] + cls[-1].upper() if quirky else cls}_g{g:02d}_c{c:02d}"
 
 def _write_lists(dest, classes, clips):
-    "Write official-style split files for `clips`, a list of (class, relative path, group)."
+    "Write official-style split files for `clips`"
+    # `clips`: a list of (class, relative path, group).
     dest.mkdir(parents=True, exist_ok=True)
     def w(name, lines): (dest/name).write_bytes(''.join(l + '\r\n' for l in lines).encode())
     w('classInd.txt', [f'{i+1} {c}' for i, c in enumerate(classes)])
@@ -119,7 +125,7 @@ def make_ucf101_sample(
     quirks:bool=True, # Spell the last class differently in its clip names, as UCF101 does for one class
     force:bool=False, # Rewrite clips that already exist
 ) -> Path: # `dest`
-    "Write a small UCF101-format data set of moving-square clips, with official-style split files."
+    "Write a small UCF101-format data set of moving squares"
     dest, rng = Path(dest), np.random.default_rng(seed)
     bad = [c for c in classes if c not in DIRECTIONS]
     if bad: raise ValueError(f"Unknown class(es) {bad}: sample classes are {list(DIRECTIONS)}")
