@@ -14,14 +14,16 @@ __all__ = ['make_rar', 'run_cli']
 
 # %% ../nbs/97_test_utils.ipynb #1e9e09d1
 def _rar_block(typ:int, flags:int, body:bytes=b'') -> bytes:
-    "A RAR 4 block header: CRC16, `typ`, `flags` and size, then `body`"
+    "A RAR 4 block header, then `body`"
+    # CRC16, `typ`, `flags` and size.
     hdr = struct.pack('<BHH', typ, flags, 7 + len(body)) + body
     return struct.pack('<H', zlib.crc32(hdr) & 0xFFFF) + hdr
 
 def _dos_time(y, mo, d, h, mi, s) -> int: return (y-1980)<<25 | mo<<21 | d<<16 | h<<11 | mi<<5 | s//2
 
 def _rar_member(name:str, data:bytes, mode:int, method:int, date_time:tuple) -> bytes:
-    "A RAR 4 file header for member `name` (host OS Unix), followed by `data` as is"
+    "A RAR 4 file header for member `name`, then `data`"
+    # Host OS Unix; `data` as is.
     bname, flags = name.encode(), 0x8000 | (0 if name.isascii() else 0x200)  # data follows; UTF-8 name
     body = struct.pack('<LLBLLBBHL', len(data), len(data), 3, zlib.crc32(data), _dos_time(*date_time),
                        20, method, len(bname), mode) + bname
@@ -43,11 +45,11 @@ def make_rar(path:Path, # The .rar file to write
 
 # %% ../nbs/97_test_utils.ipynb #537165b5
 def run_cli(
-    *args, # The command (a console script of this package), then its arguments
+    *args, # The command (a console script of this package, next to this Python), then its arguments
     timeout:int=600, # Seconds before it is stopped
     env:dict=None, # Environment variables to set for it, on top of this process's (and `COLUMNS=100`)
 ) -> tuple: # (exit status, stdout, stderr)
-    "Run console script `args[0]` (installed next to this Python) with arguments `args[1:]`, as a shell would."
+    "Run console script `args[0]` as a shell would"
     exe = Path(sys.executable).parent/args[0]
     if not exe.exists(): raise FileNotFoundError(f"{exe} not found: install the package with `pip install -e .`")
     r = subprocess.run([str(exe), *map(str, args[1:])], capture_output=True, text=True, timeout=timeout,
