@@ -22,18 +22,22 @@ __all__ = ['VIDEO_MODELS', 'MODELS', 'RECIPES', 'QUICK', 'AUGS', 'download', 'fr
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(UserError, ValueError):
-    "A command-line argument is wrong; the message says which and what to do"
+    "A command-line argument is wrong; the message says how"
+    # The message says which argument and what to do.
 
 class SomeFailed(UserError):
-    "The command did what it could, but some of its inputs failed (each reported above); exit status 1"
+    "Some inputs failed (each reported above); exit status 1"
+    # The command did what it could.
 
 def _positive(**opts):
-    "`UsageError` for the first of `opts` (option name: value) that is given and not more than 0."
+    "`UsageError` for the first of `opts` that is given and <= 0"
+    # `opts`: option name -> value.
     for k, v in opts.items():
         if v is not None and not v > 0: raise UsageError(f"--{k.replace('_', '-')} {v}: must be more than 0")
 
 def _no_bars():
-    "Output to a file or pipe (a log) gets fastai's results table, without progress bars or their carriage returns."
+    "A log's output: fastai's results table, no progress bars"
+    # Output to a file or pipe gets no progress bars or their carriage returns.
     import fastprogress.fastprogress as fp  # its own check, `getattr(stdout, 'isatty')`, is true for any file
     fp.NO_BAR = True
     init = fp.ConsoleProgressBar.__init__   # which prints its fill character and '\r' even when bars are off
@@ -42,11 +46,13 @@ def _no_bars():
     fp.ConsoleProgressBar.__init__ = quiet_init
 
 def _expected(e:Exception) -> bool:
-    "Is `e` the user's to fix (an argument, a file, the network, weights not at hand), not a bug that needs its traceback?"
+    "Is `e` the user's to fix, not a bug that needs its traceback?"
+    # User's to fix: an argument, a file, the network, weights not at hand.
     return isinstance(e, (UserError, ValueError, FileNotFoundError, ConnectionError, rarfile.Error))
 
 def script(func):
-    "A console script for `func`: `--help` from its docments; errors as one line, exit status 2 (1 for `SomeFailed`)."
+    "A console script for `func`, with `--help` from its docments"
+    # Errors print as one line, exit status 2 (1 for `SomeFailed`).
     name = func.__name__.replace('_', '-')
     @functools.wraps(func)
     def _run(*args, **kwargs):
@@ -63,7 +69,8 @@ def script(func):
 def find_clips(
     path:Path, # Class folders of videos or of frame folders, or a folder holding `UCF-101/` or `UCF101/`
 ) -> Path: # The folder whose subfolders are the classes
-    "The folder of class folders of clips (`.avi` videos or frame folders) under `path`."
+    "The folder of class folders of clips under `path`"
+    # Clips: `.avi` videos or frame folders.
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder: give the UCF101 folder (class folders of .avi videos or of frames)")
     for sub in ('UCF-101', 'UCF101'):
@@ -72,7 +79,8 @@ def find_clips(
     raise FileNotFoundError(f"No clips in {path}: expected {path}/<Class>/<clip>.avi, {path}/<Class>/<clip>/0.jpg or {path}/UCF-101/")
 
 def has_videos(clips:Path) -> bool:
-    "Does the folder of class folders `clips` hold `.avi` videos (rather than frame folders)?"
+    "Does `clips` hold `.avi` videos (not frame folders)?"
+    # `clips` is a folder of class folders.
     return any(Path(clips).glob('*/*.avi'))
 
 def find_lists(
@@ -87,7 +95,8 @@ def made_frames(
     clips:Path, # The folder of class folders of videos
     image_size:int, # The side the model needs
 ) -> tuple|None: # `(frames folder, short side of its frames)`, or None
-    "The frames `ucf-seq-frames` made of `clips` (`<clips>-frames` next to it), if they are at least `image_size` pixels."
+    "The frames `ucf-seq-frames` made of `clips`, if big enough"
+    # They are in `<clips>-frames` next to it; big enough: at least `image_size` pixels.
     from ucf_seq.frames import frames_info
     made = Path(clips).parent/f'{Path(clips).name}-frames'
     sizes = [min(frames_info(p.parent)['size']) for p in made.glob('*/*/.frames.json')]
@@ -102,7 +111,7 @@ def ucf_seq_download(
     url:str=None, # Where to get `UCF101.rar` from, e.g. a mirror; default the dataset's site
     splits_url:str=None, # Where to get the split files' zip from; default the dataset's site
 ):
-    "Download UCF101 and its official split files, resuming a partial download, check them, and extract them once."
+    "Download, check and extract UCF101 and its split files; resumes, extracts once"
     from ucf_seq.download import get_ucf101
     urls = {k: v for k, v in dict(url=url, splits_url=splits_url).items() if v}
     print(get_ucf101(dest, archive, insecure=insecure, ca_bundle=ca_bundle, **urls))
@@ -115,7 +124,7 @@ def ucf_seq_frames(
     every:int=1, # Keep every `every`-th frame
     workers:int=None, # Processes; default one per CPU
 ):
-    "Extract every video's frames to `<frames>/<Class>/<clip>/<i>.jpg`; exit status 1 if any video failed."
+    "Extract every video's frames to `<frames>/<Class>/<clip>/<i>.jpg`; exit 1 if any failed"
     _positive(size=size, quality=quality, every=every, workers=workers)
     if quality > 100: raise UsageError(f"--quality {quality}: JPEG quality is 1 to 100")
     from ucf_seq.frames import videos2frames
@@ -134,7 +143,8 @@ MODELS = ('simple', 'lstm', 'timesformer', *VIDEO_MODELS)  # the video models: `
 
 @dataclass(frozen=True)
 class Recipe:
-    "How `ucf-seq-train` trains a model on one kind of data, where its options do not say otherwise."
+    "How `ucf-seq-train` trains a model on one kind of data"
+    # The options given override the recipe's settings.
     epochs:int # Epochs
     lr:float # Peak learning rate
     freeze_epochs:int=0 # Epochs with the pretrained encoder frozen, before `fine_tune` trains it all
@@ -154,7 +164,8 @@ RECIPES = { # (data, model): its recipe; on UCF101 the tutorial's 5 frames of 64
 QUICK = dict(groups=(1, 2, 8, 22), clips_per_group=(2, 3)) # the `--quick` sample: 4 groups of 2-3 clips per class
 
 def _video_recipe(data, model) -> Recipe:
-    "A video model's recipe: on UCF101 from `ucf_seq.video_models` (its native clips, Kinetics weights), small on the sample."
+    "A video model's recipe, on UCF101 or the sample"
+    # On UCF101: from `ucf_seq.video_models` (native clips, Kinetics weights); small on the sample.
     if data == 'sample': return Recipe(8, 3e-3, arch=None, bs=16)  # from scratch, 4 frames of 32 px: a CPU smoke test
     from ucf_seq.video_models import video_spec
     s = video_spec(model); r = s.recipe
@@ -167,12 +178,13 @@ def recipe(
     quick:bool=False, # A smoke test: 1 epoch
     **given # Options given on the command line (None: not given), e.g. `epochs`, `lr`, `arch`
 ) -> Recipe:
-    "The recipe for `model` on `data`, with the options given in place of its own."
+    "The recipe for `model` on `data`, overridden by the options"
     r = _video_recipe(data, model) if model in VIDEO_MODELS else RECIPES[data, model]
     return replace(r, **{'epochs': 1 if quick else r.epochs, **{k: v for k, v in given.items() if v is not None}})
 
 def _check_args(model, split, epochs=None):
-    "`UsageError` for an unknown model, a split other than 1-3, or fewer than 1 epoch."
+    "`UsageError` for a bad model, split or number of epochs"
+    # Split must be 1-3, epochs at least 1.
     if model not in MODELS: raise UsageError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
     from ucf_seq.splits import check_split
     try: check_split(split)
@@ -180,7 +192,8 @@ def _check_args(model, split, epochs=None):
     if epochs is not None and epochs < 1: raise UsageError(f"--epochs {epochs}: train for at least 1 epoch")
 
 def _encoder(arch:str):
-    "The image model builder named `arch`: 'tiny_cnn' or a torchvision model."
+    "The image model builder named `arch`"
+    # 'tiny_cnn' or a torchvision model.
     import torchvision
     from ucf_seq.encoders import tiny_cnn
     if arch == 'tiny_cnn': return tiny_cnn
@@ -189,7 +202,8 @@ def _encoder(arch:str):
                      "(torchvision.models.list_models(module=torchvision.models) lists them)")
 
 def _check_model(model, arch, pretrained):
-    "`UsageError` unless `arch` and `pretrained` suit `model`; the builder whose weights it needs, if any."
+    "Check `arch`, `pretrained` against `model`; the builder to load"
+    # `UsageError` unless they suit `model`; returns the builder whose weights it needs, if any.
     if model in VIDEO_MODELS:
         if arch is not None: raise UsageError(f"--arch {arch}: {model} is a whole video model, it takes no --arch")
         import torchvision
@@ -225,12 +239,14 @@ def make_model(
 AUGS = ('default', 'crop-flip', 'crop', 'none')
 
 def _augs(aug:str):
-    "The training augmentation `aug` names (`None` for the data's default)."
+    "The training augmentation `aug` names"
+    # `None` for the data's default.
     from ucf_seq.data import ClipCropFlip
     return {'default': None, 'crop-flip': [ClipCropFlip()], 'crop': [ClipCropFlip(p_flip=0)], 'none': []}[aug]
 
 def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split=1, aug='default', stats=None):
-    "`DataLoaders` of the sample videos (`data` None) or of UCF101 at `data`, extracting frames into `dest` if needed."
+    "`DataLoaders` of the sample videos or of UCF101 at `data`"
+    # Sample when `data` is None; extracts frames into `dest` if needed.
     from fastai.vision.all import fastai_path
     from ucf_seq.frames import videos2frames
     from ucf_seq.data import get_action_dataloaders, get_instances
@@ -252,7 +268,8 @@ def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split
                                   lists=find_lists(clips), split=split, path=dest, **kw)
 
 def _check_writable(folder:Path):
-    "`UsageError` naming `folder` and the fix unless files can be written in it (made if needed)."
+    "`UsageError` unless files can be written in `folder`"
+    # The folder is made if needed; the error names it and the fix.
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder): pass
@@ -261,21 +278,24 @@ def _check_writable(folder:Path):
                          "give a writable working folder with --dest") from None
 
 def _get_weights(enc):
-    "Download the pretrained weights of encoder builder `enc` now, or raise `PretrainedWeightsError` saying what to do."
+    "Download the pretrained weights of builder `enc` now"
+    # Raises `PretrainedWeightsError` saying what to do if they cannot be had.
     from fastai.distributed import rank0_first
     from ucf_seq.weights import load_arch, PretrainedWeightsError
     try: rank0_first(load_arch, enc, True)  # the first process downloads, the others find them cached
     except PretrainedWeightsError as e: raise PretrainedWeightsError(f"{e} (`pretrained=False` is `--pretrained false` here.)") from e
 
 def _video_check(model:str, r:Recipe) -> tuple:
-    "`UsageError` if video model `model` cannot take `r`'s clips; else the normalization its weights were trained with."
+    "The normalization of video model `model`'s weights"
+    # `UsageError` if `model` cannot take `r`'s clips.
     from ucf_seq.video_models import check_clip_size, video_stats
     try: check_clip_size(model, r.seq_len, r.image_size)
     except ValueError as e: raise UsageError(f"{e} (--seq-len, --image-size)") from None
     return video_stats(model)
 
 def _fit(learn, r:Recipe):
-    "Train `learn` as the notebooks do: `fine_tune` from pretrained weights, else `fit_one_cycle`."
+    "Train `learn` as the notebooks do"
+    # `fine_tune` from pretrained weights, else `fit_one_cycle`.
     if r.pretrained: learn.fine_tune(r.epochs, r.lr, freeze_epochs=max(1, r.freeze_epochs), lr_mult=r.lr_mult)
     else: learn.fit_one_cycle(r.epochs, r.lr)
 
@@ -303,7 +323,7 @@ def ucf_seq_train(
     quick:bool=False, # A tiny sample data set and 1 epoch: a smoke test
     seed:int=42, # Random seed
 ):
-    "Train a video classifier, grade it at video level on the held-out official split, and export it."
+    "Train a video classifier, grade it by video on the held-out split, and export it"
     _check_args(model, split, epochs)
     _positive(bs=bs, image_size=image_size, seq_len=seq_len, n_views=n_views, lr=lr)
     if aug not in AUGS: raise UsageError(f"--aug {aug}: choose one of {', '.join(AUGS)}")
@@ -341,7 +361,8 @@ def ucf_seq_train(
 def load_model(
     model_file:str, # A model exported by `ucf-seq-train` or `learn.export()`; loading it runs code from it: trusted files only
 ):
-    "`load_learner` of an exported model, with one clear error if the file is missing or is not such a model."
+    "`load_learner` of an exported model, with clear errors"
+    # One clear error if the file is missing or is not such a model.
     fn = Path(model_file)
     if not fn.is_file(): raise FileNotFoundError(f"{fn}: no such model file (make one with ucf-seq-train)")
     bad = f"{fn}: not a model exported by ucf-seq-train/learn.export, or made by another version"
@@ -363,7 +384,7 @@ def ucf_seq_predict(
     k:int=5, # How many classes to print for each video
     n_views:int=3, # Views per video averaged
 ):
-    "Print the `k` most probable classes of each video; exit status 1 if a video could not be read."
+    "Print the `k` most probable classes of each video; exit 1 if one is unreadable"
     if not videos: raise UsageError("give one or more videos (.avi files or frame folders) after the model file")
     _positive(k=k, n_views=n_views)
     for v in map(Path, videos):
@@ -388,7 +409,7 @@ def ucf_seq_evaluate(
     lists:str=None, # The `ucfTrainTestlist` folder; default the one next to the data, else the group numbers in clip names
     n_views:int=3, # Views per video averaged
 ):
-    "Grade an exported model at video level on the test set of an official split."
+    "Grade an exported model by video on an official split's test set"
     _check_args('simple', split)
     _positive(n_views=n_views)
     clips, learn = find_clips(data), load_model(model_file)
