@@ -13,12 +13,13 @@ from fastcore.script import call_parse, bool_arg
 from dataclasses import dataclass, replace
 from fastcore.basics import defaults, ifnone
 from .errors import UserError
+from .frames import find_clips, has_videos, made_frames
+from .splits import find_lists
 
 # %% auto #0
 __all__ = ['VIDEO_MODELS', 'MODELS', 'RECIPES', 'QUICK', 'AUGS', 'download', 'frames', 'train', 'evaluate', 'predict',
-           'UsageError', 'SomeFailed', 'script', 'find_clips', 'has_videos', 'find_lists', 'made_frames',
-           'ucf_seq_download', 'ucf_seq_frames', 'Recipe', 'recipe', 'make_model', 'ucf_seq_train', 'load_model',
-           'ucf_seq_predict', 'ucf_seq_evaluate']
+           'UsageError', 'SomeFailed', 'script', 'ucf_seq_download', 'ucf_seq_frames', 'Recipe', 'recipe', 'make_model',
+           'ucf_seq_train', 'load_model', 'ucf_seq_predict', 'ucf_seq_evaluate']
 
 # %% ../nbs/10_cli.ipynb #1449e0bb
 class UsageError(UserError, ValueError):
@@ -64,43 +65,6 @@ def script(func):
             print(f'{name}: error: ' + ' '.join(str(e).split()), file=sys.stderr)  # one line, whatever the message
             sys.exit(1 if isinstance(e, SomeFailed) else 2)
     return call_parse(_run)
-
-# %% ../nbs/10_cli.ipynb #e0910df9
-def find_clips(
-    path:Path, # Class folders of videos or of frame folders, or a folder holding `UCF-101/` or `UCF101/`
-) -> Path: # The folder whose subfolders are the classes
-    "The folder of class folders of clips under `path`"
-    # Clips: `.avi` videos or frame folders.
-    path = Path(path).expanduser()
-    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder: give the UCF101 folder (class folders of .avi videos or of frames)")
-    for sub in ('UCF-101', 'UCF101'):
-        if (path/sub).is_dir(): return path/sub
-    if any(path.glob('*/*.avi')) or any(path.glob('*/*/0.jpg')): return path
-    raise FileNotFoundError(f"No clips in {path}: expected {path}/<Class>/<clip>.avi, {path}/<Class>/<clip>/0.jpg or {path}/UCF-101/")
-
-def has_videos(clips:Path) -> bool:
-    "Does `clips` hold `.avi` videos (not frame folders)?"
-    # `clips` is a folder of class folders.
-    return any(Path(clips).glob('*/*.avi'))
-
-def find_lists(
-    path:Path, # The folder of class folders, or the folder above it
-) -> Path|None: # The `ucfTrainTestlist` folder, if there is one next to the clips
-    "The official split files near `path`, if any."
-    for p in (Path(path), Path(path).parent):
-        if (p/'ucfTrainTestlist'/'classInd.txt').exists(): return p/'ucfTrainTestlist'
-    return None
-
-def made_frames(
-    clips:Path, # The folder of class folders of videos
-    image_size:int, # The side the model needs
-) -> tuple|None: # `(frames folder, short side of its frames)`, or None
-    "The frames `ucf-seq-frames` made of `clips`, if big enough"
-    # They are in `<clips>-frames` next to it; big enough: at least `image_size` pixels.
-    from ucf_seq.frames import frames_info
-    made = Path(clips).parent/f'{Path(clips).name}-frames'
-    sizes = [min(frames_info(p.parent)['size']) for p in made.glob('*/*/.frames.json')]
-    return (made, min(sizes)) if sizes and min(sizes) >= image_size else None
 
 # %% ../nbs/10_cli.ipynb #aa377c1e
 def ucf_seq_download(

@@ -19,7 +19,7 @@ from .errors import UserError
 
 # %% auto #0
 __all__ = ['FrameExtractionError', 'extract_frames', 'scaled_size', 'jpeg_planes', 'frames_dir', 'check_frame_count',
-           'avi2frames', 'frames_info', 'ExtractionSummary', 'videos2frames']
+           'avi2frames', 'frames_info', 'find_clips', 'has_videos', 'made_frames', 'ExtractionSummary', 'videos2frames']
 
 # %% ../nbs/01_frames.ipynb #9eb69192
 class FrameExtractionError(UserError, ValueError):
@@ -240,6 +240,34 @@ def ls_sorted(self:Path):
         try: return int(f.stem)
         except ValueError: raise ValueError(f"{self}: '{f.name}' is not a numbered frame like '0.jpg'") from None
     return L(f for f in self.iterdir() if not f.name.startswith('.')).sorted(num)
+
+# %% ../nbs/01_frames.ipynb #f1nd0002
+def find_clips(
+    path:Path, # Class folders of videos or of frame folders, or a folder holding `UCF-101/` or `UCF101/`
+) -> Path: # The folder whose subfolders are the classes
+    "The folder of class folders of clips under `path`"
+    # Clips: `.avi` videos or frame folders.
+    path = Path(path).expanduser()
+    if not path.is_dir(): raise FileNotFoundError(f"{path} is not a folder: give the UCF101 folder (class folders of .avi videos or of frames)")
+    for sub in ('UCF-101', 'UCF101'):
+        if (path/sub).is_dir(): return path/sub
+    if any(path.glob('*/*.avi')) or any(path.glob('*/*/0.jpg')): return path
+    raise FileNotFoundError(f"No clips in {path}: expected {path}/<Class>/<clip>.avi, {path}/<Class>/<clip>/0.jpg or {path}/UCF-101/")
+
+def has_videos(clips:Path) -> bool:
+    "Does `clips` hold `.avi` videos (not frame folders)?"
+    # `clips` is a folder of class folders.
+    return any(Path(clips).glob('*/*.avi'))
+
+def made_frames(
+    clips:Path, # The folder of class folders of videos
+    image_size:int, # The side the model needs
+) -> tuple|None: # `(frames folder, short side of its frames)`, or None
+    "The frames `ucf-seq-frames` made of `clips`, if big enough"
+    # They are in `<clips>-frames` next to it; big enough: at least `image_size` pixels.
+    made = Path(clips).parent/f'{Path(clips).name}-frames'
+    sizes = [min(frames_info(p.parent)['size']) for p in made.glob('*/*/.frames.json')]
+    return (made, min(sizes)) if sizes and min(sizes) >= image_size else None
 
 # %% ../nbs/01_frames.ipynb #fed2283e
 @dataclass

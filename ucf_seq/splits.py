@@ -13,7 +13,7 @@ from fastcore.all import *
 
 # %% auto #0
 __all__ = ['clip_name', 'parse_clip', 'clip_group', 'clip_key', 'is_ucf101_named', 'read_class_index', 'check_split',
-           'official_test_groups', 'read_split', 'UCF101Splitter', 'FolderLabel', 'GroupSplitter']
+           'official_test_groups', 'read_split', 'find_lists', 'UCF101Splitter', 'FolderLabel', 'GroupSplitter']
 
 # %% ../nbs/01a_splits.ipynb #faefadcb
 _clip_re = re.compile(r'v_(.+)_g(\d+)_c(\d+)')
@@ -116,6 +116,15 @@ def read_split(
                    for fn in (Path(lists)/f'trainlist{split:02d}.txt', Path(lists)/f'testlist{split:02d}.txt'))
     if both := train & test: raise ValueError(f"{len(both)} clips are in both lists of split {split}, e.g. {sorted(both)[:3]}")
     return train, test
+
+# %% ../nbs/01a_splits.ipynb #f1ndl002
+def find_lists(
+    path:Path, # The folder of class folders, or the folder above it
+) -> Path|None: # The `ucfTrainTestlist` folder, if there is one next to the clips
+    "The official split files near `path`, if any."
+    for p in (Path(path), Path(path).parent):
+        if (p/'ucfTrainTestlist'/'classInd.txt').exists(): return p/'ucfTrainTestlist'
+    return None
 
 # %% ../nbs/01a_splits.ipynb #69b488df
 class UCF101Splitter:
