@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Time frame extraction on the same clips: the fastai tutorial's method against `ucf_seq`'s.
 
-    python bench/extract.py [--source real|synth] [--videos UCF101_DIR] [--clips 28] [--procs 2] [--repeats 3] [--out /dev/shm]
+    python bench/extract.py [--source real|synth] [--videos UCF101_DIR] [--clips 84] [--procs 2] [--repeats 3] [--out /dev/shm]
 
 Two comparisons, each at equal process counts, the methods taking turns `--repeats` times, each run into a new folder:
 - **tree**: the whole folder of clips, `--procs` processes on each side: the tutorial's `avi2frames` under fastcore's
@@ -57,6 +57,11 @@ def one_methods(n_threads=(None,)):
         ms[f'(c) avi2frames, size=128{t}'] = lambda vs, out, kw=kw: [avi2frames(v, out, size=128, quality=75, **kw) for v in vs]
     return ms
 
+def cpu_model() -> str:
+    "The CPU's model name, as Linux reports it (ratios differ between CPUs)."
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return 'CPU model unknown'
+
 def cpu_secs():
     "CPU seconds used so far by this process, all its threads and its finished child processes."
     t = os.times()
@@ -101,7 +106,7 @@ def report(title, wall, cpu, n):
 def main(
     source:str='real', # `real`: UCF101 clips (the test assets repeated, or from `--videos`); `synth`: generated clips
     videos:str=None, # A UCF101 folder (class folders of .avi) to take real clips from, instead of the test assets
-    clips:int=28, # Number of clips
+    clips:int=84, # Number of clips (84: each of ours runs about 2 s, long enough to time steadily)
     frames:int=170, # `synth` only: mean frames per clip (+-20)
     procs:int=defaults.cpus, # Processes on each side in the whole-tree comparison (0: skip it)
     one_process:bool=True, # Also compare in one process, clip after clip
@@ -119,7 +124,7 @@ def main(
         if ms_file > 0.1: print(f'Warning: creating a file under {dest.parent} takes {ms_file:.2f} ms, which will dominate the times. '
                                 'On ext4 without a journal that happens for a minute or so after many files were deleted '
                                 'nearby (a previous run of this script deletes its frames when it ends): wait, or pass --out.')
-        print(f'{what}, written under {dest.parent} (creating a file: {ms_file:.3f} ms); {os.cpu_count()} CPUs, '
+        print(f'{what}, written under {dest.parent} (creating a file: {ms_file:.3f} ms); {os.cpu_count()} CPUs ({cpu_model()}), '
               f'load average {os.getloadavg()[0]:.1f} before; PyAV {av.__version__}, simplejpeg {simplejpeg.__version__}; '
               f'median of {repeats} runs')
         if procs:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from multiprocessing import parent_process
 from pathlib import Path
 from fastcore.all import *
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 from .errors import UserError
 
@@ -63,7 +64,13 @@ def scaled_size(
     return (long, size) if w >= h else (size, long)
 
 # %% ../nbs/01_frames.ipynb #2d56facf
-_Y_FULL = np.clip(np.round((np.arange(256) - 16)*255/219), 0, 255).astype(np.uint8)        # luma 16-235 -> 0-255
+def _luma_full(y:np.ndarray) -> np.ndarray:
+    "Luma plane `y` stretched from 16-235 to 0-255"
+    # round((y - 16)*255/219) in 16 bits (298/256 for 255/219): within one level, 2x faster than a table's `take`
+    w = np.clip(y, 16, 235, out=np.empty(y.shape, np.uint16), dtype=np.uint16)
+    w -= 16; w *= 298; w += 128; w >>= 8
+    return w.astype(np.uint8)
+
 _C_FULL = np.clip(np.round((np.arange(256) - 128)*255/224 + 128), 0, 255).astype(np.uint8) # chroma 16-240 -> 0-255
 
 def _planes(frame:av.VideoFrame) -> list:
@@ -75,15 +82,17 @@ def jpeg_planes(
     frame:av.VideoFrame, # A decoded frame
     size:int=None, # Short side of the output in pixels; None keeps the frame's size
     wh:tuple=None, # Output (width, height), instead of `size`
+    reformatter:VideoReformatter=None, # Reuse one for a clip's frames: FFmpeg then sets up its scaler once
 ) -> tuple: # (Y, U, V) full-range uint8 arrays, U and V at half resolution
     "YUV 4:2:0 planes of `frame` resized for a JPEG encoder"
     w, h = wh or scaled_size(frame.width, frame.height, size)
     resize = (w, h) != (frame.width, frame.height)
-    if not resize and frame.format.name == 'yuv420p' and frame.color_range != 2:  # limited range (2 is full): a table
+    if not resize and frame.format.name == 'yuv420p' and frame.color_range != 2:  # limited range (2 is full)
         y, u, v = _planes(frame)
-        return _Y_FULL.take(y), _C_FULL.take(u), _C_FULL.take(v)
+        return _luma_full(y), _C_FULL.take(u), _C_FULL.take(v)
     # resizing (AREA: the mean of the pixels each output pixel covers) and converting in one pass
-    return tuple(_planes(frame.reformat(width=w, height=h, format='yuvj420p', interpolation='AREA' if resize else None, threads=1)))
+    return tuple(_planes((reformatter or VideoReformatter()).reformat(
+        frame, w, h, 'yuvj420p', interpolation='AREA' if resize else None, threads=1)))
 
 # %% ../nbs/01_frames.ipynb #1ac0ba22
 def frames_dir(
@@ -158,19 +167,24 @@ def check_frame_count(
         raise FrameExtractionError(video_path, f'{what} {n} of the {announced} frames its header announces')
 
 # %% ../nbs/01_frames.ipynb #ce9473b0
-def _save_jpeg(planes, fname, quality):
-    "Encode YUV `planes` as JPEG file `fname`."
-    fname.write_bytes(simplejpeg.encode_jpeg_yuv_planes(*planes, quality=quality))
+def _save_jpeg(planes, fname:str, quality):
+    "Encode YUV `planes` as JPEG file `fname`"
+    # `os.write`, unbuffered: 6 us a frame less than `Path.write_bytes`.
+    data = memoryview(simplejpeg.encode_jpeg_yuv_planes(*planes, quality=quality))
+    fd = os.open(fname, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        while data: data = data[os.write(fd, data):]
+    finally: os.close(fd)
 
 def _kept_planes(video_path, size=None, every=1):
     "JPEG planes of every `every`-th frame of `video_path`"
     # All at the first frame's output size.
-    wh = None
+    wh, reformatter = None, VideoReformatter()
     with closing(_decoded(video_path, check_count=True)) as frames:
         for i, f in enumerate(frames):
             if i % every: continue
             wh = wh or scaled_size(f.width, f.height, size)   # a video can change its frame size midway
-            yield jpeg_planes(f, wh=wh)
+            yield jpeg_planes(f, wh=wh, reformatter=reformatter)
 
 def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=2) -> dict:
     "Write every `every`-th frame of `video_path` to `folder`"
@@ -178,12 +192,12 @@ def _write_frames(video_path, folder, size=None, quality=75, every=1, n_threads=
     n, planes = 0, None
     with closing(_kept_planes(video_path, size, every)) as kept:
         if not n_threads:
-            for n, planes in enumerate(kept, 1): _save_jpeg(planes, folder/f'{n-1}.jpg', quality)
+            for n, planes in enumerate(kept, 1): _save_jpeg(planes, f'{folder}/{n-1}.jpg', quality)
         else:
             with ThreadPoolExecutor(n_threads) as ex:
                 pending = deque()
                 for n, planes in enumerate(kept, 1):
-                    pending.append(ex.submit(_save_jpeg, planes, folder/f'{n-1}.jpg', quality))
+                    pending.append(ex.submit(_save_jpeg, planes, f'{folder}/{n-1}.jpg', quality))
                     if len(pending) > 4*n_threads: pending.popleft().result()
                 for p in pending: p.result()
     wh = planes[0].shape[::-1] if planes else None
