@@ -78,7 +78,7 @@ def _square(a:np.ndarray, size:int) -> np.ndarray:
     if s == size: return a[t:t+s, l:l+s]
     return np.asarray(Image.fromarray(a).resize((size, size), Image.BILINEAR, box=(l, t, l+s, t+s)))
 
-def _read_bytes(fname:str, chunk:int=1<<20) -> bytes:
+def _read_bytes(fname:str, chunk:int=1<<16) -> bytes:
     "The bytes of file `fname`, by `os.read`"
     # Fast for small files.
     fd = os.open(fname, os.O_RDONLY)
@@ -92,13 +92,14 @@ def read_frames(
     folder:Path, # A clip folder of frames `0.jpg, 1.jpg, ...`
     idxs, # Frame indices to read (may repeat)
     size:int=64, # Side of the square frames returned
-    fastdct:bool=True, # libjpeg-turbo's fast IDCT: ~15% faster, pixels ~1 level off on average
+    fastdct:bool=True, # libjpeg-turbo's fast IDCT: ~3% faster, pixels ~1 level off on average
+    fastupsample:bool=True, # Its fast chroma upsampling: ~5% faster, ~0.5 level more
 ) -> Tensor: # uint8 (len(idxs), 3, size, size)
     "Decode frames `idxs` of `folder` at reduced scale, square."
     folder, out, shape = str(folder), np.empty((len(idxs), size, size, 3), np.uint8), None
     for j, i in enumerate(map(int, idxs)):
         fn = f'{folder}{os.sep}{i}.jpg'
-        try: a = simplejpeg.decode_jpeg(_read_bytes(fn), fastdct=fastdct, min_height=size, min_width=size)
+        try: a = simplejpeg.decode_jpeg(_read_bytes(fn), fastdct=fastdct, fastupsample=fastupsample, min_height=size, min_width=size)
         except ValueError as e:
             raise ValueError(f"{fn}: cannot decode JPEG ({e}): extract the clip again") from e
         if shape is None: shape, first = a.shape, i
