@@ -22,7 +22,7 @@ from .weights import load_arch
 from .sample import adamw
 
 # %% auto #0
-__all__ = ['VIDEO_MODELS', 'Recipe', 'VideoModelSpec', 'video_spec', 'check_clip_size', 'VideoModel', 'video_splitter',
+__all__ = ['VIDEO_MODELS', 'FineTuneRecipe', 'VideoModelSpec', 'video_spec', 'check_clip_size', 'VideoModel', 'video_splitter',
            'CheckpointedBlock', 'CheckpointedBasicBlock', 'CheckpointedSepInceptionBlock3D',
            'CheckpointedMultiscaleBlock', 'CheckpointedSwinTransformerBlock', 'checkpoint_blocks', 'video_model',
            'activation_bytes', 'estimate_bs', 'video_stats', 'video_dls_kwargs', 'set_clip_stats', 'video_dls',
@@ -30,7 +30,7 @@ __all__ = ['VIDEO_MODELS', 'Recipe', 'VideoModelSpec', 'video_spec', 'check_clip
 
 # %% ../nbs/06_video_models.ipynb #330f53e3
 @dataclass(frozen=True)
-class Recipe:
+class FineTuneRecipe:
     "Starting settings to fine-tune a Kinetics-400 backbone"
     # On UCF101 split 1; not a measured result.
     epochs:int # `fine_tune` epochs of the whole model, after `freeze_epochs` of the new head alone
@@ -51,7 +51,7 @@ class VideoModelSpec:
     block:type # Block class that gradient checkpointing recomputes
     frames:int=16 # Frames per clip `ucf_seq` feeds it
     fixed_size:bool=False # Takes only clips of `frames` frames of `size` px (MViT: positional encodings of that size)
-    recipe:Recipe=None # Settings for UCF101 split 1, where written
+    recipe:FineTuneRecipe=None # Settings for UCF101 split 1, where written
 
     @property
     def weights(self): return get_model_weights(self.name).DEFAULT
@@ -75,11 +75,11 @@ _resnet, _swin = dict(head='fc', block=BasicBlock), dict(head='head', block=Swin
 VIDEO_MODELS = {s.name: s for s in [
     VideoModelSpec('r3d_18', **_resnet),
     VideoModelSpec('mc3_18', **_resnet),
-    VideoModelSpec('r2plus1d_18', **_resnet, recipe=Recipe(epochs=8, lr=2e-3, bs_24gb=32, bs_80gb=112)),
+    VideoModelSpec('r2plus1d_18', **_resnet, recipe=FineTuneRecipe(epochs=8, lr=2e-3, bs_24gb=32, bs_80gb=112)),
     VideoModelSpec('s3d', 'classifier', SepInceptionBlock3D),
     VideoModelSpec('mvit_v1_b', 'head', MultiscaleBlock, fixed_size=True),
-    VideoModelSpec('mvit_v2_s', 'head', MultiscaleBlock, fixed_size=True, recipe=Recipe(epochs=6, lr=1e-3, bs_24gb=8, bs_80gb=32)),
-    VideoModelSpec('swin3d_t', **_swin, recipe=Recipe(epochs=6, lr=1e-3, bs_24gb=8, bs_80gb=40)),
+    VideoModelSpec('mvit_v2_s', 'head', MultiscaleBlock, fixed_size=True, recipe=FineTuneRecipe(epochs=6, lr=1e-3, bs_24gb=8, bs_80gb=32)),
+    VideoModelSpec('swin3d_t', **_swin, recipe=FineTuneRecipe(epochs=6, lr=1e-3, bs_24gb=8, bs_80gb=40)),
     VideoModelSpec('swin3d_s', **_swin),
     VideoModelSpec('swin3d_b', **_swin),
 ]}
