@@ -59,7 +59,7 @@ def one_methods(n_threads=(None,)):
 
 def cpu_model() -> str:
     "The CPU's model name, as Linux reports it (ratios differ between CPUs)."
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    try: return next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
     except (OSError, StopIteration): return 'CPU model unknown'
 
 def cpu_secs():
@@ -106,7 +106,7 @@ def report(title, wall, cpu, n):
 def main(
     source:str='real', # `real`: UCF101 clips (the test assets repeated, or from `--videos`); `synth`: generated clips
     videos:str=None, # A UCF101 folder (class folders of .avi) to take real clips from, instead of the test assets
-    clips:int=84, # Number of clips (84: each of ours runs about 2 s, long enough to time steadily)
+    clips:int=84, # Number of clips (84: a whole-tree run of `ucf_seq` then takes about 2 s, long enough to time)
     frames:int=170, # `synth` only: mean frames per clip (+-20)
     procs:int=defaults.cpus, # Processes on each side in the whole-tree comparison (0: skip it)
     one_process:bool=True, # Also compare in one process, clip after clip
