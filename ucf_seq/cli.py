@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from fastcore.basics import defaults, ifnone
 from .errors import UserError
 from .frames import find_clips, has_videos, made_frames
-from .splits import find_lists
+from .splits import check_split, find_lists
 
 # %% auto #0
 __all__ = ['VIDEO_MODELS', 'MODELS', 'RECIPES', 'QUICK', 'AUGS', 'download', 'frames', 'train', 'evaluate', 'predict',
@@ -146,13 +146,16 @@ def recipe(
     r = _video_recipe(data, model) if model in VIDEO_MODELS else RECIPES[data, model]
     return replace(r, **{'epochs': 1 if quick else r.epochs, **{k: v for k, v in given.items() if v is not None}})
 
+def _check_split(split):
+    "`UsageError` unless `split` is an official split, 1-3"
+    try: check_split(split)
+    except ValueError as e: raise UsageError(f"--split {split}: {e}") from None
+
 def _check_args(model, split, epochs=None):
     "`UsageError` for a bad model, split or number of epochs"
     # Split must be 1-3, epochs at least 1.
     if model not in MODELS: raise UsageError(f"unknown model {model!r}: choose one of {', '.join(MODELS)}")
-    from ucf_seq.splits import check_split
-    try: check_split(split)
-    except ValueError as e: raise UsageError(f"--split {split}: {e}") from None
+    _check_split(split)
     if epochs is not None and epochs < 1: raise UsageError(f"--epochs {epochs}: train for at least 1 epoch")
 
 def _encoder(arch:str):
@@ -214,12 +217,13 @@ def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split
     from fastai.vision.all import fastai_path
     from ucf_seq.frames import videos2frames
     from ucf_seq.data import get_action_dataloaders, get_instances
+    augs = _augs(aug)
+    kw = {**({} if augs is None else dict(aug=augs)), **({} if stats is None else dict(stats=stats))}
     if data is None:
         from ucf_seq.sample import sample_dls
         dest = Path(dest) if dest else fastai_path('data')/'ucf_seq_sample'
         if quick: dest = dest/'quick'  # a folder of its own: its split lists do not list a full sample's clips
-        kw = {**(QUICK if quick else {}), **({} if _augs(aug) is None else dict(aug=_augs(aug))), **({} if stats is None else dict(stats=stats))}
-        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **kw)
+        return sample_dls(dest, bs=bs, seq_len=seq_len, image_size=image_size, split=split, **(QUICK if quick else {}), **kw)
     clips = find_clips(data)
     dest, frames = Path(dest) if dest else clips.parent, clips
     _check_writable(dest)  # frames and the model go there: say so now, not after the work
@@ -227,7 +231,6 @@ def _dataloaders(data, dest, quick=False, bs=32, image_size=32, seq_len=4, split
         frames, size = made_frames(clips, image_size) or (dest/f'frames-{image_size}', image_size)
         res = videos2frames(clips, frames, size=size)
         print(f'frames: {len(res.done)} extracted, {len(res.skipped)} already done, {len(res.failed)} failed, in {frames}')
-    kw = {**({} if _augs(aug) is None else dict(aug=_augs(aug))), **({} if stats is None else dict(stats=stats))}
     return get_action_dataloaders(get_instances(frames), bs=bs, image_size=image_size, seq_len=seq_len,
                                   lists=find_lists(clips), split=split, path=dest, **kw)
 
@@ -374,7 +377,7 @@ def ucf_seq_evaluate(
     n_views:int=3, # Views per video averaged
 ):
     "Grade an exported model by video on an official split's test set"
-    _check_args('simple', split)
+    _check_split(split)
     _positive(n_views=n_views)
     clips, learn = find_clips(data), load_model(model_file)
     from ucf_seq.data import get_instances, UCF101Splitter

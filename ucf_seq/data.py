@@ -59,7 +59,7 @@ class ImageTupleTfm(Transform):
     def __init__(self, seq_len:int=20): store_attr()
     def encodes(self, path:Path):
         frames = path.ls_sorted()
-        return ImageTuple(PILImage.create(f) for f in frames[:min(self.seq_len, len(frames))])
+        return ImageTuple(PILImage.create(f) for f in frames[:self.seq_len])
 
 # %% ../nbs/02_data.ipynb #81df6408
 class FrameSampler:

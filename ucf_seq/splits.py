@@ -93,16 +93,16 @@ def official_test_groups(
     return range(7*split - 6, 7*split + 1)
 
 # %% ../nbs/01a_splits.ipynb #3a97dfee
-def _entry(fn, i, toks, vocab) -> str:
+def _entry(fn, i, toks, index) -> str:
     "The key of line `i` of split file `fn`, checked"
-    # Checks its class and label (`toks`) against `vocab`.
+    # Checks its class and label (`toks`) against `index`, `{class: its number in classInd.txt}`.
     parts = toks[0].split('/')
     if len(parts) != 2 or len(toks) > 2 or (len(toks) == 2 and not toks[1].isdigit()):
         raise ValueError(f"{fn}, line {i}: expected '<Class>/<clip>.avi [index]', got {' '.join(toks)!r}")
     cls = parts[0]
-    if cls not in vocab: raise ValueError(f"{fn}, line {i}: class {cls!r} is not in classInd.txt")
-    if len(toks) == 2 and int(toks[1]) != vocab.index(cls) + 1:
-        raise ValueError(f"{fn}, line {i}: index {toks[1]} disagrees with classInd.txt ({cls} is {vocab.index(cls)+1})")
+    if cls not in index: raise ValueError(f"{fn}, line {i}: class {cls!r} is not in classInd.txt")
+    if len(toks) == 2 and int(toks[1]) != index[cls]:
+        raise ValueError(f"{fn}, line {i}: index {toks[1]} disagrees with classInd.txt ({cls} is {index[cls]})")
     return f"{cls}/{clip_name(parts[1])}"
 
 def read_split(
@@ -110,9 +110,9 @@ def read_split(
     split:int=1, # Official split, 1-3
 ) -> tuple: # `(train, test)`: sets of keys `<Class>/<clip stem>`
     "Keys of the clips in `trainlist0N.txt` and `testlist0N.txt`."
-    official_test_groups(split)  # checks `split`
-    vocab = read_class_index(lists)
-    train, test = ({_entry(fn, i, t, vocab) for i, t in _lines(fn)}
+    check_split(split)
+    index = {c: i for i, c in enumerate(read_class_index(lists), 1)}
+    train, test = ({_entry(fn, i, t, index) for i, t in _lines(fn)}
                    for fn in (Path(lists)/f'trainlist{split:02d}.txt', Path(lists)/f'testlist{split:02d}.txt'))
     if both := train & test: raise ValueError(f"{len(both)} clips are in both lists of split {split}, e.g. {sorted(both)[:3]}")
     return train, test
